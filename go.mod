@@ -1,0 +1,3 @@
+module libtemporal
+
+go 1.26
