@@ -1,5 +1,11 @@
 package core
 
+import (
+	"fmt"
+	"math"
+	"slices"
+)
+
 // Padding selects how a padded mixed-length batch is treated (DESIGN §2).
 type Padding int
 
@@ -10,11 +16,406 @@ const (
 	PaddingReference Padding = 1
 )
 
+func (p Padding) String() string {
+	switch p {
+	case PaddingMasked:
+		return "masked"
+	case PaddingReference:
+		return "reference"
+	}
+	return fmt.Sprintf("padding(%d)", int(p))
+}
+
+// ParsePadding accepts "masked" and "reference".
+func ParsePadding(s string) (Padding, error) {
+	switch s {
+	case "masked", "":
+		return PaddingMasked, nil
+	case "reference":
+		return PaddingReference, nil
+	}
+	return 0, Errf(KindInvalidArgument, "unknown padding mode %q (want masked or reference)", s)
+}
+
+// Limits on one forward call's shapes, so that every derived size stays far from overflow and a
+// hostile call fails before allocating.
+const (
+	MaxBatch          = 1 << 20
+	MaxFrames         = 1 << 20
+	maxWorkspaceElems = 1 << 32 // 16 GiB of float32
+)
+
+// weights binds every parameter of the model to typed views, in the layers' own terms.
+type weights[T Float] struct {
+	inW, inB, inLNW, inLNB []T
+	lstm                   [][]lstmWeights[T] // [layer][direction]
+	mha                    mhaWeights[T]
+	normW, normB           []T
+	pool                   poolingWeights[T]
+	cls                    []classifierBlock[T] // hidden blocks, then the final Linear (no LN)
+}
+
+// classifierBlock is Linear → LayerNorm → ReLU → Dropout; the last block has only the Linear.
+type classifierBlock[T Float] struct {
+	w, b, lnW, lnB []T
+	in, out        int
+}
+
+func bindWeights[T Float](cfg Config, get func(string) []T) *weights[T] {
+	w := &weights[T]{
+		inW: get("input_projection.0.weight"), inB: get("input_projection.0.bias"),
+		inLNW: get("input_projection.1.weight"), inLNB: get("input_projection.1.bias"),
+		mha: mhaWeights[T]{get("attention.in_proj_weight"), get("attention.in_proj_bias"),
+			get("attention.out_proj.weight"), get("attention.out_proj.bias")},
+		normW: get("attention_norm.weight"), normB: get("attention_norm.bias"),
+		pool: poolingWeights[T]{get("attention_pooling.0.weight"), get("attention_pooling.0.bias"),
+			get("attention_pooling.1.weight"), get("attention_pooling.1.bias"),
+			get("attention_pooling.4.weight"), get("attention_pooling.4.bias")},
+	}
+	for k := 0; k < cfg.NumLayers; k++ {
+		var dirs []lstmWeights[T]
+		for d := 0; d < cfg.Directions(); d++ {
+			sfx := fmt.Sprintf("_l%d%s", k, lstmSuffix(d))
+			dirs = append(dirs, lstmWeights[T]{get("lstm.weight_ih" + sfx), get("lstm.weight_hh" + sfx),
+				get("lstm.bias_ih" + sfx), get("lstm.bias_hh" + sfx)})
+		}
+		w.lstm = append(w.lstm, dirs)
+	}
+	in := cfg.D()
+	for i, width := range cfg.ClassifierWidths {
+		w.cls = append(w.cls, classifierBlock[T]{
+			w: get(fmt.Sprintf("classifier.%d.weight", 4*i)), b: get(fmt.Sprintf("classifier.%d.bias", 4*i)),
+			lnW: get(fmt.Sprintf("classifier.%d.weight", 4*i+1)), lnB: get(fmt.Sprintf("classifier.%d.bias", 4*i+1)),
+			in: in, out: width})
+		in = width
+	}
+	last := 4 * len(cfg.ClassifierWidths)
+	w.cls = append(w.cls, classifierBlock[T]{w: get(fmt.Sprintf("classifier.%d.weight", last)),
+		b: get(fmt.Sprintf("classifier.%d.bias", last)), in: in, out: cfg.NumClasses})
+	return w
+}
+
+// workspace holds every activation of one forward pass, batch-wide, so that a backward pass can
+// read them and so that steady-state calls allocate nothing. Row blocks are per clip: clip b
+// owns rows b·Tp … b·Tp+Tp−1 of each [B, Tp, ·] buffer.
+type workspace[T Float] struct {
+	lb        lstmBatch
+	proj      []T   // [B, Tp, H] input_projection output (LayerNorm + ReLU applied)
+	projMean  []T   // [B·Tp] LayerNorm statistics
+	projRstd  []T   //
+	layerOut  [][]T // [L][B, Tp, D] LSTM layer outputs
+	gates     [][]T // [L·dirs][B, Tp, 4H] activated gates
+	cells     [][]T // [L·dirs][B, Tp, H]
+	h, c, rec []T   // [B, H], [B, H], [B, 4H]
+	rows      []int // [B] rows each clip uses after the LSTM (n_b masked, Tp reference)
+	qkv       []T   // [B, Tp, 3D]
+	probs     []T   // [B, heads, Tp, Tp]
+	ctx       []T   // [B, Tp, D]
+	attnOut   []T   // [B, Tp, D]
+	attended  []T   // [B, Tp, D] attention_norm(lstm_out + attn_out)
+	normMean  []T   // [B·Tp]
+	normRstd  []T
+	poolHid   []T // [B, Tp, P]
+	poolMean  []T // [B·Tp]
+	poolRstd  []T
+	poolW     []T   // [B, Tp] per-frame weights
+	pooled    []T   // [B, D]
+	clsAct    [][]T // per classifier block: [B, width] output after LN + ReLU (last: logits)
+	clsPre    [][]T // per hidden block: [B, width] Linear output (before LN), for backward
+	clsMean   [][]T // [B]
+	clsRstd   [][]T
+}
+
+func grow[T any](s *[]T, n int) []T {
+	if cap(*s) < n {
+		*s = make([]T, n)
+	}
+	*s = (*s)[:n]
+	return *s
+}
+
+// workspaceElems estimates the floats a forward of this shape needs, to refuse absurd shapes
+// before allocating.
+func workspaceElems(cfg Config, B, Tp int) int64 {
+	b, t := int64(B), int64(Tp)
+	H, D := int64(cfg.HiddenDim), int64(cfg.D())
+	L, dirs := int64(cfg.NumLayers), int64(cfg.Directions())
+	n := b * t * (H + L*D + L*dirs*5*H + 3*D + 3*D + int64(cfg.PoolDim()) + 8)
+	n += b * int64(cfg.NumHeads) * t * t
+	return n
+}
+
+// ensure sizes the workspace for B clips of Tp steps.
+func (ws *workspace[T]) ensure(cfg Config, B, Tp int) {
+	H, D, P, L, dirs := cfg.HiddenDim, cfg.D(), cfg.PoolDim(), cfg.NumLayers, cfg.Directions()
+	BT := B * Tp
+	grow(&ws.lb.n, B)
+	grow(&ws.lb.order, B)
+	grow(&ws.rows, B)
+	grow(&ws.proj, BT*H)
+	grow(&ws.projMean, BT)
+	grow(&ws.projRstd, BT)
+	grow(&ws.layerOut, L)
+	for k := range ws.layerOut {
+		grow(&ws.layerOut[k], BT*D)
+	}
+	grow(&ws.gates, L*dirs)
+	grow(&ws.cells, L*dirs)
+	for i := range ws.gates {
+		grow(&ws.gates[i], BT*4*H)
+		grow(&ws.cells[i], BT*H)
+	}
+	grow(&ws.h, B*H)
+	grow(&ws.c, B*H)
+	grow(&ws.rec, B*4*H)
+	grow(&ws.qkv, BT*3*D)
+	grow(&ws.probs, B*cfg.NumHeads*Tp*Tp)
+	grow(&ws.ctx, BT*D)
+	grow(&ws.attnOut, BT*D)
+	grow(&ws.attended, BT*D)
+	grow(&ws.normMean, BT)
+	grow(&ws.normRstd, BT)
+	grow(&ws.poolHid, BT*P)
+	grow(&ws.poolMean, BT)
+	grow(&ws.poolRstd, BT)
+	grow(&ws.poolW, BT)
+	grow(&ws.pooled, B*D)
+	nb := len(cfg.ClassifierWidths) + 1
+	grow(&ws.clsAct, nb)
+	grow(&ws.clsPre, nb)
+	grow(&ws.clsMean, nb)
+	grow(&ws.clsRstd, nb)
+	for i := 0; i < nb; i++ {
+		width := cfg.NumClasses
+		if i < len(cfg.ClassifierWidths) {
+			width = cfg.ClassifierWidths[i]
+		}
+		grow(&ws.clsAct[i], B*width)
+		grow(&ws.clsPre[i], B*width)
+		grow(&ws.clsMean[i], B)
+		grow(&ws.clsRstd[i], B)
+	}
+}
+
+// batchShape validates a forward call's shapes and lengths and returns T′ (the LSTM output
+// length: max(lengths), or T without lengths).
+func batchShape(cfg Config, xLen, B, T int, lengths []int32) (int, error) {
+	if B < 1 || B > MaxBatch {
+		return 0, Errf(KindInvalidArgument, "batch = %d out of range [1, %d]", B, MaxBatch)
+	}
+	if T < 1 || T > MaxFrames {
+		return 0, Errf(KindInvalidArgument, "frames = %d out of range [1, %d]", T, MaxFrames)
+	}
+	want := int64(B) * int64(T) * int64(cfg.FeatureDim)
+	if int64(xLen) != want {
+		return 0, Errf(KindShape, "features hold %d values, want batch·frames·feature_dim = %d·%d·%d = %d",
+			xLen, B, T, cfg.FeatureDim, want)
+	}
+	Tp := T
+	if lengths != nil {
+		if len(lengths) != B {
+			return 0, Errf(KindShape, "lengths hold %d values for a batch of %d", len(lengths), B)
+		}
+		Tp = 0
+		for b, n := range lengths {
+			if n < 1 || int(n) > T {
+				return 0, Errf(KindInvalidArgument, "lengths[%d] = %d out of range [1, %d]", b, n, T)
+			}
+			Tp = max(Tp, int(n))
+		}
+	}
+	if e := workspaceElems(cfg, B, Tp); e > maxWorkspaceElems {
+		return 0, Errf(KindOutOfMemory, "a batch of %d clips of %d frames needs %d workspace values, over the limit %d",
+			B, Tp, e, int64(maxWorkspaceElems))
+	}
+	return Tp, nil
+}
+
+// checkFinite rejects NaN and Inf features (documented: TEMPORAL_ERR_NUMERIC). Every element is
+// read, which is also what lets the C API turn an unmapped caller buffer into an error.
+func checkFinite[T Float](x []T, what string) error {
+	for i, v := range x {
+		if f := float64(v); math.IsNaN(f) || math.IsInf(f, 0) {
+			return Errf(KindNumeric, "%s[%d] is %v: inputs must be finite", what, i, v)
+		}
+	}
+	return nil
+}
+
 // Forward runs the model in inference mode (dropout off) on x [B, T, F] float32 with optional
 // lengths [B] (nil: every clip has T frames). It writes logits [B, C] into logits[:B*C] and, when
 // frameWeights is not nil, the attention-pooling weights [B, T] into frameWeights[:B*T] (zero
 // where DESIGN §2 says). Safe for concurrent use; allocates nothing in steady state.
 func (m *Model) Forward(x []float32, B, T int, lengths []int32, pad Padding, logits, frameWeights []float32) error {
-	return Errf(KindInternal, "forward: not implemented yet")
+	Tp, err := m.checkForward(len(x), B, T, lengths, pad, len(logits), frameWeights)
+	if err != nil {
+		return err
+	}
+	if err := checkFinite(x, "features"); err != nil {
+		return err
+	}
+	ws := m.getWorkspace()
+	defer m.putWorkspace(ws)
+	forward(m.cfg, m.w32, ws, x, B, T, Tp, lengths, pad, logits, frameWeights)
+	return nil
 }
-type workspace struct{}
+
+// ForwardFloat64 is the same computation in float64 on a float64 copy of the weights: the
+// instantiation that the float64 parity fixtures and finite-difference checks use.
+func (m *Model) ForwardFloat64(x []float64, B, T int, lengths []int32, pad Padding, logits, frameWeights []float64) error {
+	Tp, err := m.checkForward(len(x), B, T, lengths, pad, len(logits), frameWeights)
+	if err != nil {
+		return err
+	}
+	if err := checkFinite(x, "features"); err != nil {
+		return err
+	}
+	w := bindWeights(m.cfg, func(name string) []float64 {
+		src := m.Param(name)
+		d := make([]float64, len(src))
+		for i, v := range src {
+			d[i] = float64(v)
+		}
+		return d
+	})
+	forward(m.cfg, w, &workspace[float64]{}, x, B, T, Tp, lengths, pad, logits, frameWeights)
+	return nil
+}
+
+func (m *Model) checkForward(xLen, B, T int, lengths []int32, pad Padding, logitsLen int, fw any) (int, error) {
+	if pad != PaddingMasked && pad != PaddingReference {
+		return 0, Errf(KindInvalidArgument, "unknown padding mode %d", int(pad))
+	}
+	Tp, err := batchShape(m.cfg, xLen, B, T, lengths)
+	if err != nil {
+		return 0, err
+	}
+	if logitsLen < B*m.cfg.NumClasses {
+		return 0, Errf(KindShape, "logits buffer holds %d values, needs batch·classes = %d", logitsLen, B*m.cfg.NumClasses)
+	}
+	fwLen := -1
+	switch f := fw.(type) {
+	case []float32:
+		if f != nil {
+			fwLen = len(f)
+		}
+	case []float64:
+		if f != nil {
+			fwLen = len(f)
+		}
+	}
+	if fwLen >= 0 && fwLen < B*T {
+		return 0, Errf(KindShape, "frame_weights buffer holds %d values, needs batch·frames = %d", fwLen, B*T)
+	}
+	return Tp, nil
+}
+
+func (m *Model) getWorkspace() *workspace[float32] {
+	m.wsMu.Lock()
+	defer m.wsMu.Unlock()
+	if n := len(m.wsFree); n > 0 {
+		ws := m.wsFree[n-1]
+		m.wsFree = m.wsFree[:n-1]
+		return ws
+	}
+	return &workspace[float32]{}
+}
+
+func (m *Model) putWorkspace(ws *workspace[float32]) {
+	m.wsMu.Lock()
+	m.wsFree = append(m.wsFree, ws)
+	m.wsMu.Unlock()
+}
+
+// ReleaseWorkspaces drops cached workspaces (memory returns to the Go heap).
+func (m *Model) ReleaseWorkspaces() {
+	m.wsMu.Lock()
+	m.wsFree = nil
+	m.wsMu.Unlock()
+}
+
+// forward is the whole model over a validated batch. Tp = max(lengths) (or T).
+func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfull, Tp int, lengths []int32,
+	pad Padding, logits, frameWeights []T) {
+	H, D, F, P := cfg.HiddenDim, cfg.D(), cfg.FeatureDim, cfg.PoolDim()
+	ws.ensure(cfg, B, Tp)
+	lb := &ws.lb
+	lb.B, lb.Tp = B, Tp
+	for b := 0; b < B; b++ {
+		lb.n[b] = Tp
+		if lengths != nil {
+			lb.n[b] = int(lengths[b])
+		}
+		lb.order[b] = b
+	}
+	sortByLengthDesc(lb.order, lb.n)
+
+	// 1. input_projection on each clip's valid frames: Linear → LayerNorm → ReLU.
+	for b := 0; b < B; b++ {
+		n := lb.n[b]
+		out := ws.proj[b*Tp*H : (b*Tp+n)*H]
+		linearForward(out, x[b*Tfull*F:], w.inW, w.inB, n, F, H)
+		layerNormForward(out, out, w.inLNW, w.inLNB, n, H, ws.projMean[b*Tp:], ws.projRstd[b*Tp:])
+		reluForward(out)
+	}
+
+	// 2. LSTM layers, packed semantics; outputs past a clip's length are zero.
+	in, inW := ws.proj, H
+	for k := 0; k < cfg.NumLayers; k++ {
+		out := ws.layerOut[k]
+		for b := 0; b < B; b++ {
+			clear(out[(b*Tp+lb.n[b])*D : (b+1)*Tp*D])
+		}
+		for d := 0; d < cfg.Directions(); d++ {
+			i := k*cfg.Directions() + d
+			lstmDirectionForward(w.lstm[k][d], lb, in, inW, out, D, d*H, ws.gates[i], ws.cells[i],
+				ws.h, ws.c, ws.rec, H, d == 1)
+		}
+		in, inW = out, D
+	}
+	lstmOut := ws.layerOut[cfg.NumLayers-1]
+
+	// 3–4. Per clip: self-attention, residual + attention_norm, attention pooling.
+	for b := 0; b < B; b++ {
+		r := Tp // reference: all T′ rows, zero padding included, take part
+		if pad == PaddingMasked {
+			r = lb.n[b] // masked: the clip alone
+		}
+		ws.rows[b] = r
+		o := b * Tp
+		xb := lstmOut[o*D : (o+r)*D]
+		mhaForward(w.mha, xb, r, D, cfg.NumHeads, ws.qkv[o*3*D:], ws.probs[b*cfg.NumHeads*Tp*Tp:],
+			ws.ctx[o*D:], ws.attnOut[o*D:])
+		att := ws.attended[o*D : (o+r)*D]
+		for i, v := range xb {
+			att[i] = v + ws.attnOut[o*D+i]
+		}
+		layerNormForward(att, att, w.normW, w.normB, r, D, ws.normMean[o:], ws.normRstd[o:])
+		poolingForward(w.pool, att, r, D, P, ws.poolHid[o*P:], ws.poolMean[o:], ws.poolRstd[o:],
+			ws.poolW[o:o+r], ws.pooled[b*D:(b+1)*D])
+		if frameWeights != nil {
+			fw := frameWeights[b*Tfull : (b+1)*Tfull]
+			copy(fw, ws.poolW[o:o+r])
+			clear(fw[r:])
+		}
+	}
+
+	// 5. classifier on the pooled vectors of the whole batch.
+	act := ws.pooled
+	for i, blk := range w.cls {
+		if i == len(w.cls)-1 {
+			linearForward(logits[:B*blk.out], act, blk.w, blk.b, B, blk.in, blk.out)
+			break
+		}
+		pre, out := ws.clsPre[i], ws.clsAct[i]
+		linearForward(pre, act, blk.w, blk.b, B, blk.in, blk.out)
+		layerNormForward(out, pre, blk.lnW, blk.lnB, B, blk.out, ws.clsMean[i], ws.clsRstd[i])
+		reluForward(out)
+		act = out
+	}
+}
+
+// sortByLengthDesc orders clip indices by decreasing length, ties by index.
+func sortByLengthDesc(order, n []int) {
+	slices.SortStableFunc(order, func(a, b int) int { return n[b] - n[a] })
+}

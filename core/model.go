@@ -24,8 +24,9 @@ type Model struct {
 	params []Param
 	index  map[string]int
 
-	wsMu sync.Mutex
-	wsFree []*workspace // free list of forward workspaces (DESIGN: no sync.Pool, no per-call alloc)
+	w32    *weights[float32] // typed views of the slab, bound once
+	wsMu   sync.Mutex
+	wsFree []*workspace[float32] // free list of forward workspaces (DESIGN: no sync.Pool, no per-call alloc)
 }
 
 // NewModel allocates a model with all parameters zero. The config is validated first, so the
@@ -52,6 +53,7 @@ func NewModel(cfg Config) (*Model, error) {
 	if off != n {
 		panic(fmt.Sprintf("core: parameter layout %d != count %d", off, n))
 	}
+	m.w32 = bindWeights(cfg, m.Param)
 	return m, nil
 }
 

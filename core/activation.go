@@ -1,0 +1,46 @@
+package core
+
+import "math"
+
+// reluForward: x = max(x, 0) in place.
+func reluForward[T Float](x []T) {
+	for i, v := range x {
+		if v < 0 {
+			x[i] = 0
+		}
+	}
+}
+
+// tanhForward: x = tanh(x) in place.
+func tanhForward[T Float](x []T) {
+	for i, v := range x {
+		x[i] = T(math.Tanh(float64(v)))
+	}
+}
+
+func sigmoid[T Float](x T) T { return T(1 / (1 + math.Exp(-float64(x)))) }
+
+func tanh[T Float](x T) T { return T(math.Tanh(float64(x))) }
+
+// softmaxForward replaces x with softmax(x) (max-subtracted; sums in float64).
+func softmaxForward[T Float](x []T) {
+	if len(x) == 0 {
+		return
+	}
+	mx := x[0]
+	for _, v := range x[1:] {
+		if v > mx {
+			mx = v
+		}
+	}
+	var s float64
+	for i, v := range x {
+		e := math.Exp(float64(v - mx))
+		x[i] = T(e)
+		s += e
+	}
+	inv := 1 / s
+	for i := range x {
+		x[i] = T(float64(x[i]) * inv)
+	}
+}
