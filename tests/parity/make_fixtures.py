@@ -275,10 +275,11 @@ CASES = [
                   dropout=0.4, bidirectional=True, classifier_widths=[16, 12, 8]),
          B=4, T=8, lengths=[8, 3, 1, 6], train=True),
     dict(name="h13_short",
-         desc="H=13 bidirectional (D=26, heads=2, head_dim 13), C=7, max(lengths)=9 < T=12",
+         desc="H=13 bidirectional (D=26, heads=2, head_dim 13), C=7, max(lengths)=9 < T=12; "
+              "padding frames hold random garbage (must be ignored)",
          cfg=dict(feature_dim=7, hidden_dim=13, num_layers=2, num_heads=2, num_classes=7,
                   dropout=0.4, bidirectional=True, classifier_widths=[20, 10]),
-         B=5, T=12, lengths=[9, 5, 1, 9, 3], train=True),
+         B=5, T=12, lengths=[9, 5, 1, 9, 3], train=True, pad_garbage=True),
     dict(name="uni_1layer_c2",
          desc="unidirectional, 1 layer, D=12 heads=4 (head_dim 3), C=2, one hidden block",
          cfg=dict(feature_dim=9, hidden_dim=12, num_layers=1, num_heads=4, num_classes=2,
@@ -329,9 +330,11 @@ def make_inputs(case, seed):
     lengths = None
     if case["lengths"] is not None:
         lengths = torch.tensor(case["lengths"], dtype=torch.int32)
-        # Zero the padding, as the HDF5 datasets do (the model must not read it anyway).
-        for b, n in enumerate(case["lengths"]):
-            x[b, n:] = 0
+        # Zero the padding, as the HDF5 datasets do, except in pad_garbage cases, whose padding
+        # keeps random values: the model must not read it (PyTorch's packed LSTM doesn't).
+        if not case.get("pad_garbage"):
+            for b, n in enumerate(case["lengths"]):
+                x[b, n:] = 0
     return x, lengths
 
 
@@ -372,6 +375,17 @@ def forward_case(case, model, x, lengths, report):
     with torch.no_grad():
         lg_f, _ = mz(x, lengths, "reference")
     report["fastpath_vs_composite_logits(dropout0)"] = maxabs(lg_f, lg_g)
+    # Padding content must not matter.
+    if lengths is not None:
+        xz = x.clone()
+        for b in range(x.shape[0]):
+            xz[b, int(lengths[b]):] = 0
+        e = 0.0
+        for mode in MODES:
+            lz, fz = model(xz, lengths, mode)
+            e = max(e, maxabs(lz, out["logits." + mode]), maxabs(fz, out["frame_weights." + mode]))
+        report["padding_content_effect"] = e
+        assert e == 0.0, (case["name"], e)
     # Normative masked definition: clip b alone, no lengths, reference mode.
     err32 = err64 = werr = 0.0
     for b in range(x.shape[0]):
@@ -442,6 +456,10 @@ def train_case(case, model, x, lengths, seed, report):
         total = torch.nn.utils.clip_grad_norm_(params, max_norm=CLIP_NORM)
         if step == 1:
             report["grad_total_norm"] = float(total)
+            # torch 1.13: clip_coef = max_norm / (total + 1e-6) in float32 tensor arithmetic
+            coef = torch.clamp(CLIP_NORM / (total.detach() + 1e-6), max=1.0)
+            assert coef.dtype == torch.float32
+            report["clip_coef"] = float(coef)
             for n, p in zip(names, params):
                 out["clipped." + n] = p.grad.detach().clone()
         opt.step()
@@ -571,7 +589,8 @@ def main():
                                   "stepped after every optimizer step" % (T0, TMULT, ETA_MIN),
                      "steps": "clipped = step-1 gradients after clip_grad_norm_ (masked mode); "
                               "step1/step5 = weights after 1/5 steps on the same batch, masked mode",
-                     "grad_total_norm_step1": repr(report["grad_total_norm"])}
+                     "grad_total_norm_step1": repr(report["grad_total_norm"]),
+                     "clip_coef_step1": repr(report["clip_coef"])}
             write(case["name"] + ".train.safetensors", tr, tmeta)
         print("%-20s B=%d T=%d lengths=%s" % (case["name"], case["B"], case["T"], case["lengths"]))
         for k in sorted(report):

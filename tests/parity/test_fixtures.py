@@ -167,3 +167,13 @@ def test_regenerates_identically():
         for f in mine:
             with open(os.path.join(d, f), "rb") as a, open(os.path.join(FIX, f), "rb") as b:
                 assert a.read() == b.read(), f
+
+
+@pytest.mark.parametrize("name", TRAIN)
+def test_clipped_is_grad_times_coef(name):
+    tr, meta = load(name + ".train.safetensors")
+    coef = np.float32(float(meta["clip_coef_step1"]))
+    for k in tr:
+        if k.startswith("clipped."):
+            p = k[len("clipped."):]
+            assert np.array_equal(tr["grad.masked." + p] * coef, tr[k]), p
