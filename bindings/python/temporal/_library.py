@@ -1,0 +1,326 @@
+"""Finding, loading and declaring libtemporal.so.
+
+Everything that touches ``ctypes`` declarations lives here: the library lookup, the ABI check,
+``argtypes``/``restype`` for every exported function, the struct mirrors of ``temporal.h``,
+the per-thread last-error read, and the fork guard.
+
+Lookup order (first hit wins):
+
+1. ``$TEMPORAL_LIBRARY`` — a path to the ``.so`` (read when this module is imported);
+2. a ``libtemporal.so*`` file inside this package directory (a wheel or a copied build);
+3. the system loader: ``ctypes.util.find_library("temporal")``, then ``libtemporal.so.1``.
+
+The library is never unloaded (it is a Go c-shared library marked NODELETE; ``dlclose`` is
+unsupported).
+"""
+
+from __future__ import annotations
+
+import ctypes
+import ctypes.util
+import glob
+import os
+from ctypes import (
+    POINTER,
+    c_char,
+    c_char_p,
+    c_double,
+    c_float,
+    c_int,
+    c_int32,
+    c_int64,
+    c_size_t,
+    c_uint32,
+    c_uint64,
+    c_void_p,
+)
+from typing import Any, Callable, List, Optional, Tuple
+
+from . import errors
+
+#: The ABI this binding was written against (``TEMPORAL_ABI_VERSION`` in include/temporal.h).
+ABI_VERSION = 1
+
+# temporal_model is a uint64_t handle; 0 is never valid.
+temporal_model = c_uint64
+temporal_status = c_int
+
+
+# ---------------------------------------------------------------------------------------------
+# Struct mirrors of include/temporal.h. Field order and types must match the header exactly;
+# tests/python/test_abi.py compiles a C program against the header and compares sizeof/offsetof.
+
+
+MAX_CLASSIFIER_WIDTHS = 8  # TEMPORAL_MAX_CLASSIFIER_WIDTHS
+
+# temporal_padding, temporal_output, temporal_tta
+PADDING_MASKED = 0
+PADDING_REFERENCE = 1
+OUTPUT_LOGITS = 0
+OUTPUT_PROBABILITIES = 1
+TTA_NONE = 0
+
+
+class ModelConfigStruct(ctypes.Structure):
+    """Mirror of ``temporal_model_config``."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("feature_dim", c_int32),
+        ("hidden_dim", c_int32),
+        ("num_layers", c_int32),
+        ("num_heads", c_int32),
+        ("num_classes", c_int32),
+        ("dropout", c_double),
+        ("bidirectional", c_int32),
+        ("num_classifier_widths", c_int32),
+        ("classifier_widths", c_int32 * MAX_CLASSIFIER_WIDTHS),
+        ("num_params", c_int64),
+        ("num_class_names", c_int32),
+        ("reserved", c_uint32),
+    ]
+
+
+class PredictOptionsStruct(ctypes.Structure):
+    """Mirror of ``temporal_predict_options``."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("padding", c_int32),
+        ("output", c_int32),
+        ("tta", c_int32),
+    ]
+
+
+class LoadOptionsStruct(ctypes.Structure):
+    """Mirror of ``temporal_load_options``."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("num_heads", c_int32),
+        ("device", c_char_p),
+    ]
+
+
+def model_config_default() -> ModelConfigStruct:
+    """``temporal_model_config_default()`` (the header's static inline initialiser)."""
+    c = ModelConfigStruct()
+    c.struct_size = ctypes.sizeof(ModelConfigStruct)
+    c.feature_dim, c.hidden_dim, c.num_layers, c.num_heads, c.num_classes = 1280, 768, 4, 12, 4
+    c.dropout = 0.4
+    c.bidirectional = 1
+    c.num_classifier_widths = 3
+    c.classifier_widths[0], c.classifier_widths[1], c.classifier_widths[2] = 768, 512, 256
+    return c
+
+
+def predict_options_default() -> PredictOptionsStruct:
+    """``temporal_predict_options_default()``."""
+    return PredictOptionsStruct(ctypes.sizeof(PredictOptionsStruct), PADDING_MASKED, OUTPUT_LOGITS, TTA_NONE)
+
+
+def load_options_default() -> LoadOptionsStruct:
+    """``temporal_load_options_default()``."""
+    return LoadOptionsStruct(ctypes.sizeof(LoadOptionsStruct), 0, None)
+
+
+# ---------------------------------------------------------------------------------------------
+# Lookup and load.
+
+
+class LibraryNotFound(ImportError):
+    """libtemporal.so could not be found or loaded."""
+
+
+def _candidates() -> List[Tuple[str, str]]:
+    """(how it was found, path or soname) in lookup order."""
+    out: List[Tuple[str, str]] = []
+    env = os.environ.get("TEMPORAL_LIBRARY")
+    if env:
+        # An explicit request is not silently bypassed: if it fails, we stop there.
+        return [("TEMPORAL_LIBRARY", env)]
+    here = os.path.dirname(os.path.abspath(__file__))
+    for p in sorted(glob.glob(os.path.join(here, "libtemporal.so*"))):
+        out.append(("package directory", p))
+    found = ctypes.util.find_library("temporal")
+    if found:
+        out.append(("ctypes.util.find_library", found))
+    out.append(("system loader", "libtemporal.so.1"))
+    return out
+
+
+def _load() -> Tuple[ctypes.CDLL, str]:
+    tried: List[str] = []
+    for how, name in _candidates():
+        try:
+            # ctypes.CDLL releases the GIL around every call (unlike PyDLL), which is what lets
+            # Python threads predict concurrently. RTLD_LOCAL keeps the Go runtime's symbols
+            # private (the version script already exports only temporal_*).
+            lib = ctypes.CDLL(name, mode=os.RTLD_NOW | os.RTLD_LOCAL)
+        except OSError as e:
+            tried.append(f"  {how}: {name}: {e}")
+            if how == "TEMPORAL_LIBRARY":
+                break
+            continue
+        return lib, name
+    raise LibraryNotFound(
+        "libtemporal could not be loaded. Tried:\n"
+        + "\n".join(tried)
+        + "\nSet TEMPORAL_LIBRARY to the path of libtemporal.so (build it with "
+        "scripts/build-lib.sh OUTDIR), copy it into the temporal package directory, or install "
+        "it where the system loader finds it."
+    )
+
+
+lib, library_path = _load()
+
+
+# ---------------------------------------------------------------------------------------------
+# Declarations: argtypes and restype for EVERY function we call. Handles are 64-bit values
+# from a sparse high range, so a missing argtypes (ctypes would pass a C int) fails at once.
+
+
+def _declare(name: str, restype: Any, argtypes: List[Any], required: bool = True) -> Optional[Any]:
+    try:
+        fn = getattr(lib, name)
+    except AttributeError:
+        if required:
+            raise LibraryNotFound(
+                f"{library_path} does not export {name}; it is not a libtemporal "
+                f"built for ABI {ABI_VERSION}"
+            ) from None
+        return None
+    fn.restype = restype
+    fn.argtypes = argtypes
+    return fn
+
+
+f_version = _declare("temporal_version", c_char_p, [])
+f_abi_version = _declare("temporal_abi_version", c_int, [])
+f_last_error = _declare("temporal_last_error", c_size_t, [POINTER(c_char), c_size_t])
+
+_abi = f_abi_version()
+if _abi != ABI_VERSION:
+    raise ImportError(
+        f"libtemporal ABI mismatch: the library at {library_path} reports ABI {_abi}, this "
+        f"Python binding was written for ABI {ABI_VERSION}. Install a matching libtemporal "
+        f"(the soname carries the ABI: libtemporal.so.{ABI_VERSION}) or a matching binding."
+    )
+
+
+# ---------------------------------------------------------------------------------------------
+# Errors.
+
+
+def last_error() -> str:
+    """The calling thread's last error message (``temporal_last_error``), decoded."""
+    n = f_last_error(None, 0)
+    if n == 0:
+        return ""
+    buf = ctypes.create_string_buffer(n + 1)
+    f_last_error(buf, n + 1)
+    return buf.value.decode("utf-8", errors="replace")
+
+
+def check(status: int) -> None:
+    """Raise the TemporalError subclass for ``status`` unless it is TEMPORAL_OK.
+
+    The message is read right away on the same thread: the library keeps one last error per OS
+    thread, and ctypes runs the call and this read on the calling thread.
+    """
+    if status != errors.OK:
+        raise errors.make_error(status, last_error())
+
+
+# ---------------------------------------------------------------------------------------------
+# Fork guard. The Go runtime's threads do not exist in a forked child, so any call into the
+# library there can deadlock or crash. After fork, every entry point raises instead.
+
+_forked = False
+
+
+def _after_fork_in_child() -> None:
+    global _forked
+    _forked = True
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
+def forked() -> bool:
+    """True in a child created by ``os.fork()`` after the library was loaded."""
+    return _forked
+
+
+def ensure_usable() -> None:
+    """Raise ForkedProcessError in a forked child; call before every library call."""
+    if _forked:
+        raise errors.ForkedProcessError(
+            errors.ERR_UNSUPPORTED,
+            "libtemporal was loaded in the parent before os.fork(); it cannot be used in the "
+            "forked child (the Go runtime's threads are not copied by fork). Use "
+            "multiprocessing with the 'spawn' or 'forkserver' start method "
+            "(multiprocessing.get_context('spawn')), or import temporal only in the workers.",
+        )
+
+
+# ---------------------------------------------------------------------------------------------
+# The rest of the API. Pointer arguments that receive numpy buffers are c_void_p (we pass
+# ``arr.ctypes.data``, an int address, so no ctypes array object and no copy is made).
+
+f_status_string = _declare("temporal_status_string", c_char_p, [temporal_status])
+f_set_num_threads = _declare("temporal_set_num_threads", temporal_status, [c_int])
+f_get_num_threads = _declare("temporal_get_num_threads", c_int, [])
+f_cuda_available = _declare("temporal_cuda_available", c_int, [])
+f_cuda_device_count = _declare("temporal_cuda_device_count", c_int, [])
+f_model_create = _declare(
+    "temporal_model_create",
+    temporal_status,
+    [POINTER(ModelConfigStruct), c_uint64, POINTER(temporal_model)],
+)
+f_model_load = _declare(
+    "temporal_model_load", temporal_status, [c_char_p, c_char_p, POINTER(temporal_model)]
+)
+f_model_load_ex = _declare(
+    "temporal_model_load_ex",
+    temporal_status,
+    [c_char_p, POINTER(LoadOptionsStruct), POINTER(temporal_model)],
+)
+f_model_load_memory = _declare(
+    "temporal_model_load_memory",
+    temporal_status,
+    [c_void_p, c_size_t, c_char_p, POINTER(temporal_model)],
+)
+f_model_load_memory_ex = _declare(
+    "temporal_model_load_memory_ex",
+    temporal_status,
+    [c_void_p, c_size_t, POINTER(LoadOptionsStruct), POINTER(temporal_model)],
+)
+f_model_save = _declare("temporal_model_save", temporal_status, [temporal_model, c_char_p])
+f_model_free = _declare("temporal_model_free", temporal_status, [temporal_model])
+f_model_info = _declare(
+    "temporal_model_info", temporal_status, [temporal_model, POINTER(ModelConfigStruct)]
+)
+f_model_class_name = _declare(
+    "temporal_model_class_name",
+    temporal_status,
+    [temporal_model, c_int32, POINTER(c_char), c_size_t, POINTER(c_size_t)],
+)
+f_predict = _declare(
+    "temporal_predict",
+    temporal_status,
+    [
+        temporal_model,  # m
+        c_void_p,  # const float *features
+        c_int64,  # batch
+        c_int64,  # frames
+        c_int64,  # feature_dim
+        c_void_p,  # const int32_t *lengths (None: all full)
+        POINTER(PredictOptionsStruct),  # opt
+        c_void_p,  # float *out
+        c_size_t,  # out_len
+        c_void_p,  # float *frame_weights (None)
+        c_size_t,  # frame_weights_len
+    ],
+)
+# temporal_set_log_callback is not wrapped yet; the library is silent by default.

@@ -1,0 +1,111 @@
+"""Saving and loading: round trips are exact; PyTorch parity fixtures load and agree."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import st_io
+from conftest import REPO, SMALL_CONFIG
+
+PARITY = REPO / "tests" / "parity" / "fixtures"
+DATA = REPO / "tests" / "data"
+
+
+def test_save_load_round_trip_is_exact(temporal, small_model, batch, tmp_path):
+    x, lengths = batch
+    path = tmp_path / "m.safetensors"
+    small_model.save(path)
+    with temporal.Model.load(path) as m:
+        assert m.config == small_model.config
+        for padding in ("masked", "reference"):
+            a, wa = small_model.predict(x, lengths, padding=padding, return_frame_weights=True)
+            b, wb = m.predict(x, lengths, padding=padding, return_frame_weights=True)
+            np.testing.assert_array_equal(a, b)
+            np.testing.assert_array_equal(wa, wb)
+        # Saving the reloaded model writes the same bytes.
+        m.save(tmp_path / "again.safetensors")
+    assert (tmp_path / "again.safetensors").read_bytes() == path.read_bytes()
+
+
+def test_saved_file_is_safetensors_with_pytorch_names_and_metadata(temporal, small_model, tmp_path):
+    path = tmp_path / "m.safetensors"
+    small_model.save(str(path))
+    tensors, meta = st_io.read(path)
+    assert "input_projection.0.weight" in tensors and "lstm.weight_hh_l1_reverse" in tensors
+    assert tensors["input_projection.0.weight"].shape == (SMALL_CONFIG["hidden_dim"], SMALL_CONFIG["feature_dim"])
+    assert sum(t.size for t in tensors.values()) == small_model.config.num_params
+    cfg = json.loads(meta["temporal_config"])
+    assert cfg["num_heads"] == SMALL_CONFIG["num_heads"]
+
+
+def test_load_bytes_equals_load(temporal, small_model, batch, tmp_path):
+    x, lengths = batch
+    path = tmp_path / "m.safetensors"
+    small_model.save(path)
+    data = path.read_bytes()
+    want = small_model.predict(x, lengths)
+    for buf in (data, bytearray(data), memoryview(data), np.frombuffer(data, np.uint8)):
+        with temporal.Model.load_bytes(buf) as m:
+            assert m.config == small_model.config
+            np.testing.assert_array_equal(m.predict(x, lengths), want)
+
+
+def test_paths_as_str_bytes_pathlike_and_non_utf8(temporal, small_model, batch, tmp_path):
+    x, _ = batch
+    want = small_model.predict(x)
+    odd = os.fsencode(tmp_path) + b"/caf\xe9-\xff.safetensors"  # not valid UTF-8
+    small_model.save(odd)
+    assert os.path.exists(odd)
+    for p in (odd, os.fsdecode(odd), Path(os.fsdecode(odd))):
+        with temporal.Model.load(p) as m:
+            np.testing.assert_array_equal(m.predict(x), want)
+
+
+def test_context_manager_and_close(temporal, batch):
+    x, _ = batch
+    with temporal.Model.create(SMALL_CONFIG, seed=1) as m:
+        assert not m.closed
+        m.predict(x)
+    assert m.closed
+    m.close()  # idempotent
+    assert "closed" in repr(m)
+
+
+def _parity_cases():
+    return sorted(p.name[: -len(".io.safetensors")] for p in PARITY.glob("*.io.safetensors"))
+
+
+@pytest.mark.parametrize("case", _parity_cases())
+@pytest.mark.parametrize("padding", ["masked", "reference"])
+def test_pytorch_parity_fixture(temporal, case, padding):
+    """A PyTorch state_dict (no metadata: heads passed explicitly) gives PyTorch's logits and
+    frame weights, within DESIGN §8's tolerance max|a-b| <= 1e-4·max|b| + 1e-6."""
+    io, meta = st_io.read(PARITY / f"{case}.io.safetensors")
+    cfg = json.loads(meta["config"])
+    with temporal.Model.load(PARITY / f"{case}.weights.safetensors", num_heads=cfg["num_heads"]) as m:
+        for k in ("feature_dim", "hidden_dim", "num_layers", "num_heads", "num_classes", "bidirectional"):
+            assert getattr(m.config, k) == cfg[k], k
+        assert m.config.classifier_widths == tuple(cfg["classifier_widths"])
+        logits, w = m.predict(io["features"], io.get("lengths"), padding=padding, return_frame_weights=True)
+    for got, want in ((logits, io[f"logits64.{padding}"]), (w, io[f"frame_weights64.{padding}"])):
+        tol = 1e-4 * np.abs(want).max() + 1e-6
+        assert np.abs(got - want).max() <= tol, (case, padding, np.abs(got - want).max(), tol)
+
+
+def test_committed_small_checkpoint(temporal):
+    """tests/data/small.safetensors gives the committed expected logits within 1e-6."""
+    ckpt = DATA / "small.safetensors"
+    if not ckpt.exists():
+        pytest.skip("tests/data/small.safetensors is not committed yet")
+    expected = sorted(DATA.glob("small*expected*")) + sorted(DATA.glob("small*.io.safetensors"))
+    if not expected:
+        pytest.skip("no expected-logits file next to tests/data/small.safetensors")
+    io, _ = st_io.read(expected[0])
+    with temporal.Model.load(ckpt) as m:
+        logits = m.predict(io["features"], io.get("lengths"))
+    np.testing.assert_allclose(logits, io["logits"], atol=1e-6, rtol=0)
