@@ -259,9 +259,11 @@ temporal_status temporal_set_log_callback(temporal_log_fn fn, int max_level, voi
 /* Creates a model on the CPU with freshly initialised weights (PyTorch's distributions,
  * deterministic in seed). On success *out is a new handle; free it with temporal_model_free.
  * *out is set to 0 on failure (when out is not NULL).
- *   TEMPORAL_ERR_INVALID_ARGUMENT  cfg or out NULL; cfg->struct_size too small; a size rule broken
- *   TEMPORAL_ERR_OUT_OF_MEMORY     the parameter count exceeds the library's limit
- *   TEMPORAL_ERR_INTERNAL          unmapped cfg memory; a bug */
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  cfg or out NULL; cfg->struct_size too small; a size rule broken;
+ *                                  more than 2^33 parameters (the library's limit)
+ *   TEMPORAL_ERR_INTERNAL          unmapped cfg memory; a bug
+ * A model within the limit that does not fit in the machine's memory ends the process (Go
+ * cannot recover from real memory exhaustion). */
 temporal_status temporal_model_create(const temporal_model_config *cfg, uint64_t seed,
                                       temporal_model *out);
 
