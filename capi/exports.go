@@ -246,6 +246,49 @@ func tgo_model_class_name(h C.uint64_t, index C.int32_t, buf *C.char, bufCap C.s
 	})
 }
 
+// maxClassNameBytes bounds one class name from the caller.
+const maxClassNameBytes = 4096
+
+//export tgo_model_set_class_names
+func tgo_model_set_class_names(h C.uint64_t, names **C.char, n C.int32_t, msg *C.char, msgCap C.size_t) C.int {
+	return guard("temporal_model_set_class_names", msg, msgCap, func() error {
+		if n < 0 || n > C.int32_t(core.MaxClasses) {
+			return statusErrf(stInvalidArgument, "n = %d out of range", int(n))
+		}
+		if names == nil && n > 0 {
+			return statusErrf(stInvalidArgument, "names is NULL but n is %d", int(n))
+		}
+		e, err := acquire(uint64(h))
+		if err != nil {
+			return err
+		}
+		defer e.release()
+		var list []string
+		if n > 0 {
+			ptrs := unsafe.Slice(names, int(n)) // read from Go: faults are recovered
+			list = make([]string, n)
+			for i, p := range ptrs {
+				if p == nil {
+					return statusErrf(stInvalidArgument, "names[%d] is NULL", i)
+				}
+				// A bounded strlen, byte by byte, so nothing past the NUL is read.
+				s := unsafe.Slice((*byte)(unsafe.Pointer(p)), maxClassNameBytes+1)
+				k := 0
+				for k < len(s) && s[k] != 0 {
+					k++
+				}
+				if k > maxClassNameBytes {
+					return statusErrf(stInvalidArgument, "names[%d] is longer than %d bytes", i, maxClassNameBytes)
+				}
+				list[i] = string(s[:k])
+			}
+		}
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		return e.model.SetClassNames(list)
+	})
+}
+
 //export tgo_predict
 func tgo_predict(h C.uint64_t, features *C.float, batch, frames, featureDim C.int64_t, lengths *C.int32_t,
 	opt unsafe.Pointer, out *C.float, outLen C.size_t, frameWeights *C.float, frameWeightsLen C.size_t,

@@ -200,6 +200,12 @@ temporal_status temporal_model_class_name(temporal_model m, int32_t index, char 
     return tcapi_finish(tgo_model_class_name(m, index, buf, cap, len, msg, sizeof msg), msg);
 }
 
+temporal_status temporal_model_set_class_names(temporal_model m, const char *const *names,
+                                               int32_t n) {
+    char msg[TCAPI_MSG_CAP] = "";
+    return tcapi_finish(tgo_model_set_class_names(m, (char **)names, n, msg, sizeof msg), msg);
+}
+
 temporal_status temporal_predict(temporal_model m, const float *features, int64_t batch,
                                  int64_t frames, int64_t feature_dim, const int32_t *lengths,
                                  const temporal_predict_options *opt, float *out, size_t out_len,

@@ -329,6 +329,16 @@ temporal_status temporal_model_info(temporal_model m, temporal_model_config *out
 temporal_status temporal_model_class_name(temporal_model m, int32_t index, char *buf, size_t cap,
                                           size_t *len);
 
+/* Replaces the model's class names with the n strings at names (NUL-terminated UTF-8, each at
+ * most 4096 bytes; copied, not kept). n == 0 clears them (names may then be NULL). They are
+ * saved with the model. Waits for predicts running on this model.
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  names NULL with n > 0; a names[i] NULL or too long;
+ *                                  n neither 0 nor num_classes
+ *   TEMPORAL_ERR_BAD_HANDLE        m is 0, freed or never issued
+ *   TEMPORAL_ERR_INTERNAL          unmapped names memory; a bug */
+temporal_status temporal_model_set_class_names(temporal_model m, const char *const *names,
+                                               int32_t n);
+
 /* Runs the model (inference: dropout off) on a batch.
  *   features       [batch, frames, feature_dim] float32, C order; every element must be finite.
  *   lengths        NULL (every clip has all frames) or [batch] int32 with 1 <= lengths[b] <= frames:

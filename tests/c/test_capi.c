@@ -260,6 +260,27 @@ static void test_create(void) {
     /* A created model has no class names: "" and length 0. */
     EXPECT_STATUS(temporal_model_class_name(m, 1, name, sizeof name, &len), TEMPORAL_OK);
     CHECK(len == 0 && name[0] == '\0');
+    {
+        const char *names[3] = {"a", "bb", "ccc"};
+        const char *with_null[3] = {"a", NULL, "c"};
+        EXPECT_STATUS(temporal_model_set_class_names(m, names, 2), TEMPORAL_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(temporal_model_set_class_names(m, NULL, 3), TEMPORAL_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(temporal_model_set_class_names(m, with_null, 3),
+                      TEMPORAL_ERR_INVALID_ARGUMENT);
+        EXPECT_STATUS(temporal_model_set_class_names(0, names, 3), TEMPORAL_ERR_BAD_HANDLE);
+        EXPECT_STATUS(temporal_model_set_class_names(
+                          m, (const char *const *)(uintptr_t)0xdead0000, 3),
+                      TEMPORAL_ERR_INTERNAL);
+        EXPECT_STATUS(temporal_model_set_class_names(m, names, 3), TEMPORAL_OK);
+        EXPECT_STATUS(temporal_model_class_name(m, 2, name, sizeof name, &len), TEMPORAL_OK);
+        CHECK(len == 3 && strcmp(name, "ccc") == 0);
+        info = temporal_model_config_default();
+        EXPECT_STATUS(temporal_model_info(m, &info), TEMPORAL_OK);
+        CHECK(info.num_class_names == 3);
+        EXPECT_STATUS(temporal_model_set_class_names(m, NULL, 0), TEMPORAL_OK);
+        EXPECT_STATUS(temporal_model_info(m, &info), TEMPORAL_OK);
+        CHECK(info.num_class_names == 0);
+    }
 
     EXPECT_STATUS(temporal_model_info(m, NULL), TEMPORAL_ERR_INVALID_ARGUMENT);
     info.struct_size = 8;
