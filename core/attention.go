@@ -15,9 +15,11 @@ type mhaWeights[T Float] struct {
 //	x     [r, D]          input
 //	qkv   [r, 3D]         q (already divided by √head_dim, after its bias, like PyTorch) | k | v
 //	probs [heads, r, r]   softmax(q kᵀ) per head (kept for backward)
+//	pdrop, pmask [heads, r, r]  training only: probs after dropout(p) and its mask
 //	ctx   [r, D]          heads concatenated
 //	out   [r, D]          ctx · out_projᵀ + out_proj.bias
-func mhaForward[T Float](w mhaWeights[T], x []T, r, D, heads int, qkv, probs, ctx, out []T) {
+func mhaForward[T Float](w mhaWeights[T], x []T, r, D, heads int, qkv, probs, ctx, out []T,
+	dr *dropper, p float64, pdrop, pmask []T) {
 	hd := D / heads
 	linearForward(qkv, x, w.inW, w.inB, r, D, 3*D)
 	sq := T(math.Sqrt(float64(hd)))
@@ -28,13 +30,57 @@ func mhaForward[T Float](w mhaWeights[T], x []T, r, D, heads int, qkv, probs, ct
 		}
 	}
 	for hh := 0; hh < heads; hh++ {
-		p := probs[hh*r*r : (hh+1)*r*r]
+		pr := probs[hh*r*r : (hh+1)*r*r]
 		q, k, v := qkv[hh*hd:], qkv[D+hh*hd:], qkv[2*D+hh*hd:]
-		gemm(false, true, r, r, hd, 1, q, 3*D, k, 3*D, 0, p, r)
+		gemm(false, true, r, r, hd, 1, q, 3*D, k, 3*D, 0, pr, r)
 		for i := 0; i < r; i++ {
-			softmaxForward(p[i*r : i*r+r])
+			softmaxForward(pr[i*r : i*r+r])
 		}
-		gemm(false, false, r, hd, r, 1, p, r, v, 3*D, 0, ctx[hh*hd:], D)
+		if dr.on(p) {
+			pr = dropoutForward(dr, p, pdrop[hh*r*r:(hh+1)*r*r], pr, pmask[hh*r*r:(hh+1)*r*r])
+		}
+		gemm(false, false, r, hd, r, 1, pr, r, v, 3*D, 0, ctx[hh*hd:], D)
 	}
 	linearForward(out, ctx, w.outW, w.outB, r, D, D)
+}
+
+// mhaBackward accumulates the gradients of mhaForward into gw and dx [r, D] from dout [r, D].
+// The forward's buffers are read as it left them; dctx [r, D], dqkv [r, 3D] and dp [r, r] are
+// scratch.
+func mhaBackward[T Float](w, gw mhaWeights[T], dx, dout, x []T, r, D, heads int, qkv, probs, ctx []T,
+	dr *dropper, p float64, pdrop, pmask []T, dctx, dqkv, dp []T) {
+	hd := D / heads
+	dctx = dctx[:r*D]
+	clear(dctx)
+	linearBackward(dctx, gw.outW, gw.outB, dout, ctx, w.outW, r, D, D)
+	for hh := 0; hh < heads; hh++ {
+		pr := probs[hh*r*r : (hh+1)*r*r]
+		used := pr
+		if dr.on(p) {
+			used = pdrop[hh*r*r : (hh+1)*r*r]
+		}
+		q, k, v := qkv[hh*hd:], qkv[D+hh*hd:], qkv[2*D+hh*hd:]
+		dc := dctx[hh*hd:]
+		// dP [r, r] = dctx_h · v_hᵀ;  dv_h [r, hd] = Pᵀ · dctx_h
+		gemm(false, true, r, r, hd, 1, dc, D, v, 3*D, 0, dp, r)
+		gemm(true, false, r, hd, r, 1, used, r, dc, D, 0, dqkv[2*D+hh*hd:], 3*D)
+		if dr.on(p) {
+			dropoutBackward(dr, p, dp[:r*r], pmask[hh*r*r:(hh+1)*r*r])
+		}
+		for i := 0; i < r; i++ {
+			softmaxBackward(dp[i*r:i*r+r], pr[i*r:i*r+r])
+		}
+		// scores = q kᵀ with q already scaled: dq = dS · k, dk = dSᵀ · q
+		gemm(false, false, r, hd, r, 1, dp, r, k, 3*D, 0, dqkv[hh*hd:], 3*D)
+		gemm(true, false, r, hd, r, 1, dp, r, q, 3*D, 0, dqkv[D+hh*hd:], 3*D)
+	}
+	// q was divided by √head_dim after its bias: the raw projection's gradient is dq / √hd.
+	sq := T(math.Sqrt(float64(hd)))
+	for i := 0; i < r; i++ {
+		dq := dqkv[i*3*D : i*3*D+D]
+		for j := range dq {
+			dq[j] /= sq
+		}
+	}
+	linearBackward(dx, gw.inW, gw.inB, dqkv, x, w.inW, r, D, 3*D)
 }

@@ -1,6 +1,8 @@
 package core
 
-import "math/rand/v2"
+import (
+	"math/rand/v2"
+)
 
 // TrainStepOptions configure one training-mode forward and backward pass.
 type TrainStepOptions struct {
@@ -12,13 +14,201 @@ type TrainStepOptions struct {
 
 // LossAndGrad runs the model in training mode on x [B, T, F] with optional lengths [B] and
 // labels [B] in [0, C), then the backward pass. It zeroes g first and returns the mean loss.
+// Shapes and lengths are validated as Forward does. Like every parameter writer it must be
+// excluded from concurrent Forward calls by the caller only when weights change; LossAndGrad
+// itself only reads the weights.
 func (m *Model) LossAndGrad(x []float32, B, T int, lengths []int32, labels []int64, opt TrainStepOptions, g *Grads) (float32, error) {
-	return 0, Errf(KindUnsupported, "LossAndGrad: not implemented yet")
+	if g == nil || len(g.Slab) != len(m.slab) {
+		return 0, Errf(KindInvalidArgument, "gradients are not shaped like this model's parameters")
+	}
+	Tp, dr, err := m.checkTrain(len(x), B, T, lengths, labels, opt)
+	if err != nil {
+		return 0, err
+	}
+	if err := checkFinite(x, "features"); err != nil {
+		return 0, err
+	}
+	if g.w == nil || g.model != m {
+		g.model = m
+		g.w = bindWeights(m.cfg, g.Param)
+	}
+	g.Zero()
+	ws := m.getWorkspace()
+	defer m.putWorkspace(ws)
+	loss := lossAndGrad(m.cfg, m.w32, g.w, ws, x, B, T, Tp, lengths, labels, opt, dr)
+	return float32(loss), nil
 }
 
 // LossAndGradFloat64 is the same computation in float64 on a float64 copy of the weights (for
 // finite-difference checks and the float64 fixtures); it returns the loss and a gradient slab
 // with the layout of Model.Slab().
 func (m *Model) LossAndGradFloat64(x []float64, B, T int, lengths []int32, labels []int64, opt TrainStepOptions) (float64, []float64, error) {
-	return 0, nil, Errf(KindUnsupported, "LossAndGradFloat64: not implemented yet")
+	Tp, dr, err := m.checkTrain(len(x), B, T, lengths, labels, opt)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := checkFinite(x, "features"); err != nil {
+		return 0, nil, err
+	}
+	slab := make([]float64, len(m.slab))
+	for i, v := range m.slab {
+		slab[i] = float64(v)
+	}
+	grad := make([]float64, len(m.slab))
+	view := func(s []float64) func(string) []float64 {
+		return func(name string) []float64 {
+			i := m.index[name]
+			return s[m.paramOffset(i):][:len(m.params[i].Data)]
+		}
+	}
+	w, gw := bindWeights(m.cfg, view(slab)), bindWeights(m.cfg, view(grad))
+	loss := lossAndGrad(m.cfg, w, gw, &workspace[float64]{}, x, B, T, Tp, lengths, labels, opt, dr)
+	return loss, grad, nil
+}
+
+// checkTrain validates a training call and returns T′ and the dropout state (nil: off).
+func (m *Model) checkTrain(xLen, B, T int, lengths []int32, labels []int64, opt TrainStepOptions) (int, *dropper, error) {
+	Tp, err := m.checkForward(xLen, B, T, lengths, opt.Padding, B*m.cfg.NumClasses, nil)
+	if err != nil {
+		return 0, nil, err
+	}
+	if err := opt.Loss.validate(labels, B, m.cfg.NumClasses); err != nil {
+		return 0, nil, err
+	}
+	if !opt.Dropout || m.cfg.Dropout == 0 {
+		return Tp, nil, nil
+	}
+	if opt.RNG == nil {
+		return 0, nil, Errf(KindInvalidArgument, "dropout needs a random generator (TrainStepOptions.RNG)")
+	}
+	return Tp, &dropper{rng: opt.RNG}, nil
+}
+
+// lossAndGrad is the training-mode forward, the loss and the backward over a validated batch;
+// gradients accumulate into gw.
+func lossAndGrad[T Float](cfg Config, w, gw *weights[T], ws *workspace[T], x []T, B, Tfull, Tp int, lengths []int32,
+	labels []int64, opt TrainStepOptions, dr *dropper) float64 {
+	ws.ensureTrain(cfg, B, Tp, dr.on(cfg.Dropout)) // sizes tr.logits before it is passed
+	forward(cfg, w, ws, x, B, Tfull, Tp, lengths, opt.Padding, ws.tr.logits, nil, true, dr)
+	loss := lossForward(opt.Loss, ws.tr.logits, labels, B, cfg.NumClasses, ws.tr.dlogits)
+	backward(cfg, w, gw, ws, x, B, Tfull, Tp, dr)
+	return loss
+}
+
+// backward runs every layer's backward in reverse order from ws.tr.dlogits, reading the
+// activations forward(train=true) left in ws, accumulating parameter gradients into gw.
+func backward[T Float](cfg Config, w, gw *weights[T], ws *workspace[T], x []T, B, Tfull, Tp int, dr *dropper) {
+	H, D, F, P := cfg.HiddenDim, cfg.D(), cfg.FeatureDim, cfg.PoolDim()
+	p, heads := cfg.Dropout, cfg.NumHeads
+	tb, lb := &ws.tr, &ws.lb
+
+	// 5. classifier, last Linear first. act(i) is what block i read: pooled, or the (dropped)
+	// output of block i−1.
+	act := func(i int) []T {
+		if i == 0 {
+			return ws.pooled
+		}
+		if pc := cfg.classifierDropout(i - 1); dr.on(pc) {
+			return tb.clsDrop[i-1]
+		}
+		return ws.clsAct[i-1]
+	}
+	dIn := func(i int) []T {
+		if i == 0 {
+			return tb.dpooled[:B*D]
+		}
+		return tb.dcls[i-1]
+	}
+	dOut := tb.dlogits
+	for i := len(gw.cls) - 1; i >= 0; i-- {
+		blk, gblk := w.cls[i], gw.cls[i]
+		din := dIn(i)
+		if i < len(gw.cls)-1 { // hidden block: dOut is the gradient of its (dropped) output
+			if pc := cfg.classifierDropout(i); dr.on(pc) {
+				dropoutBackward(dr, pc, dOut, tb.clsMask[i])
+			}
+			reluBackward(dOut, ws.clsAct[i])
+			dpre := tb.dclsPre[i]
+			clear(dpre)
+			layerNormBackward(dpre, gblk.lnW, gblk.lnB, dOut, ws.clsPre[i], blk.lnW, ws.clsMean[i], ws.clsRstd[i], B, blk.out)
+			dOut = dpre
+		}
+		clear(din)
+		linearBackward(din, gblk.w, gblk.b, dOut, act(i), blk.w, B, blk.in, blk.out)
+		dOut = din
+	}
+
+	// 4–3. Per clip: attention pooling, attention_norm, residual, self-attention.
+	lstmOut := ws.layerOut[cfg.NumLayers-1]
+	dlstm := tb.dlayer[0]
+	for b := 0; b < B; b++ {
+		r, o := ws.rows[b], b*Tp
+		xb := lstmOut[o*D : (o+r)*D]
+		att, datt := ws.attended[o*D:(o+r)*D], tb.dattended[o*D:(o+r)*D]
+		clear(datt)
+		pb := poolingBuffers[T]{pre: tb.poolPre[o*P:], hid: ws.poolHid[o*P:], lnMean: ws.poolMean[o:],
+			lnRstd: ws.poolRstd[o:], weights: ws.poolW[o : o+r]}
+		if dr.on(p / 2) {
+			pb.hdrop, pb.hmask = tb.poolDrop[o*P:(o+r)*P], tb.poolMask[o*P:(o+r)*P]
+		}
+		poolingBackward(w.pool, gw.pool, datt, tb.dpooled[b*D:(b+1)*D], att, r, D, P, pb, dr, p/2,
+			tb.dpoolHid, tb.dpoolPre)
+		// attended = LN(lstm_out + dropout(attn_out)): the residual's gradient goes to both.
+		dres := tb.dresid[o*D : (o+r)*D]
+		clear(dres)
+		layerNormBackward(dres, gw.normW, gw.normB, datt, tb.resid[o*D:(o+r)*D], w.normW,
+			ws.normMean[o:], ws.normRstd[o:], r, D)
+		dx := dlstm[o*D : (o+r)*D]
+		copy(dx, dres)
+		var pdrop, pmask []T
+		if dr.on(p) {
+			dropoutBackward(dr, p, dres, tb.attnMask[o*D:(o+r)*D])
+			pdrop, pmask = tb.probsDrop[b*heads*Tp*Tp:], tb.probsMask[b*heads*Tp*Tp:]
+		}
+		mhaBackward(w.mha, gw.mha, dx, dres, xb, r, D, heads, ws.qkv[o*3*D:], ws.probs[b*heads*Tp*Tp:],
+			ws.ctx[o*D:], dr, p, pdrop, pmask, tb.dctx, tb.dqkv, tb.dprobs)
+	}
+
+	// 2. LSTM layers, top first. Rows past a clip's length (reference mode's zero padding) are
+	// constants: their gradients are never read.
+	dout, dother := tb.dlayer[0], tb.dlayer[1]
+	for k := cfg.NumLayers - 1; k >= 0; k-- {
+		in, inW, din := ws.proj, H, tb.dproj
+		if dr.on(p / 2) {
+			in = tb.projDrop
+		}
+		if k > 0 {
+			in, inW, din = ws.layerOut[k-1], D, dother
+			if dr.on(p) {
+				in = tb.layerDrop[k-1]
+			}
+		}
+		clear(din[:B*Tp*inW])
+		for d := 0; d < cfg.Directions(); d++ {
+			i := k*cfg.Directions() + d
+			lstmDirectionBackward(w.lstm[k][d], gw.lstm[k][d], lb, in, inW, ws.layerOut[k], D, d*H,
+				ws.gates[i], ws.cells[i], dout, din, tb.dgates, tb.dh, tb.dc, tb.drec, H, d == 1)
+		}
+		if k > 0 {
+			if dr.on(p) {
+				dropoutBackward(dr, p, din[:B*Tp*D], tb.layerMask[k-1])
+			}
+			dout, dother = din, dout
+		}
+	}
+
+	// 1. input_projection: Dropout(p/2) ← ReLU ← LayerNorm ← Linear, per clip's valid rows.
+	for b := 0; b < B; b++ {
+		n := lb.n[b]
+		rows := func(s []T) []T { return s[b*Tp*H : (b*Tp+n)*H] }
+		d := rows(tb.dproj)
+		if dr.on(p / 2) {
+			dropoutBackward(dr, p/2, d, rows(tb.projMask))
+		}
+		reluBackward(d, rows(ws.proj))
+		dpre := rows(tb.dprojPre)
+		clear(dpre)
+		layerNormBackward(dpre, gw.inLNW, gw.inLNB, d, rows(tb.projPre), w.inLNW, ws.projMean[b*Tp:], ws.projRstd[b*Tp:], n, H)
+		linearBackward(nil, gw.inW, gw.inB, dpre, x[b*Tfull*F:], w.inW, n, F, H)
+	}
 }

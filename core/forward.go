@@ -124,6 +124,35 @@ type workspace[T Float] struct {
 	clsPre    [][]T // per hidden block: [B, width] Linear output (before LN), for backward
 	clsMean   [][]T // [B]
 	clsRstd   [][]T
+	tr        trainBuffers[T] // sized only by a training pass
+}
+
+// trainBuffers hold what only a training pass needs: the inputs of in-place layers that the
+// backward reads, dropout outputs and masks, and the gradients of the activations.
+type trainBuffers[T Float] struct {
+	projPre              []T   // [B, Tp, H] input_projection Linear output (LayerNorm input)
+	projDrop, projMask   []T   // [B, Tp, H] dropout(p/2) after the ReLU: the LSTM's input
+	layerDrop, layerMask [][]T // [L−1][B, Tp, D] inter-layer dropout(p) of LSTM layers 0..L−2
+	probsDrop, probsMask []T   // [B, heads, Tp, Tp] dropout(p) on the attention weights
+	attnMask             []T   // [B, Tp, D] attention_dropout(p) on attn_out (applied in place)
+	resid                []T   // [B, Tp, D] lstm_out + dropout(attn_out): attention_norm's input
+	poolPre              []T   // [B, Tp, P] attention_pooling.0 output (LayerNorm input)
+	poolDrop, poolMask   []T   // [B, Tp, P] dropout(p/2) after the Tanh
+	clsDrop, clsMask     [][]T // per hidden classifier block [B, width]
+	logits               []T   // [B, C]
+
+	dlogits            []T    // [B, C]
+	dcls, dclsPre      [][]T  // per hidden block [B, width]: its (dropped) output, its Linear output
+	dpooled            []T    // [B, D]
+	dattended, dresid  []T    // [B, Tp, D]
+	dctx               []T    // [Tp, D] one clip at a time
+	dqkv               []T    // [Tp, 3D]
+	dprobs             []T    // [Tp, Tp]
+	dpoolHid, dpoolPre []T    // [Tp, P]
+	dlayer             [2][]T // [B, Tp, D] gradients of a layer's output and input, in turn
+	dgates             []T    // [B, Tp, 4H]
+	dh, dc, drec       []T    // [B, H], [B, H], [B, 4H]
+	dproj, dprojPre    []T    // [B, Tp, H]
 }
 
 func grow[T any](s *[]T, n int) []T {
@@ -197,6 +226,63 @@ func (ws *workspace[T]) ensure(cfg Config, B, Tp int) {
 	}
 }
 
+// ensureTrain also sizes the training buffers (masks only when dropout acts).
+func (ws *workspace[T]) ensureTrain(cfg Config, B, Tp int, dropout bool) {
+	ws.ensure(cfg, B, Tp)
+	H, D, P, L, heads := cfg.HiddenDim, cfg.D(), cfg.PoolDim(), cfg.NumLayers, cfg.NumHeads
+	BT := B * Tp
+	tb := &ws.tr
+	grow(&tb.projPre, BT*H)
+	grow(&tb.resid, BT*D)
+	grow(&tb.poolPre, BT*P)
+	grow(&tb.logits, B*cfg.NumClasses)
+	nh := len(cfg.ClassifierWidths)
+	if dropout {
+		grow(&tb.projDrop, BT*H)
+		grow(&tb.projMask, BT*H)
+		grow(&tb.layerDrop, L-1)
+		grow(&tb.layerMask, L-1)
+		for k := 0; k < L-1; k++ {
+			grow(&tb.layerDrop[k], BT*D)
+			grow(&tb.layerMask[k], BT*D)
+		}
+		grow(&tb.probsDrop, B*heads*Tp*Tp)
+		grow(&tb.probsMask, B*heads*Tp*Tp)
+		grow(&tb.attnMask, BT*D)
+		grow(&tb.poolDrop, BT*P)
+		grow(&tb.poolMask, BT*P)
+		grow(&tb.clsDrop, nh)
+		grow(&tb.clsMask, nh)
+		for i, w := range cfg.ClassifierWidths {
+			grow(&tb.clsDrop[i], B*w)
+			grow(&tb.clsMask[i], B*w)
+		}
+	}
+	grow(&tb.dlogits, B*cfg.NumClasses)
+	grow(&tb.dcls, nh)
+	grow(&tb.dclsPre, nh)
+	for i, w := range cfg.ClassifierWidths {
+		grow(&tb.dcls[i], B*w)
+		grow(&tb.dclsPre[i], B*w)
+	}
+	grow(&tb.dpooled, B*D)
+	grow(&tb.dattended, BT*D)
+	grow(&tb.dresid, BT*D)
+	grow(&tb.dctx, Tp*D)
+	grow(&tb.dqkv, Tp*3*D)
+	grow(&tb.dprobs, Tp*Tp)
+	grow(&tb.dpoolHid, Tp*P)
+	grow(&tb.dpoolPre, Tp*P)
+	grow(&tb.dlayer[0], BT*D)
+	grow(&tb.dlayer[1], BT*D)
+	grow(&tb.dgates, BT*4*H)
+	grow(&tb.dh, B*H)
+	grow(&tb.dc, B*H)
+	grow(&tb.drec, B*4*H)
+	grow(&tb.dproj, BT*H)
+	grow(&tb.dprojPre, BT*H)
+}
+
 // batchShape validates a forward call's shapes and lengths and returns T′ (the LSTM output
 // length: max(lengths), or T without lengths).
 func batchShape(cfg Config, xLen, B, T int, lengths []int32) (int, error) {
@@ -256,7 +342,7 @@ func (m *Model) Forward(x []float32, B, T int, lengths []int32, pad Padding, log
 	}
 	ws := m.getWorkspace()
 	defer m.putWorkspace(ws)
-	forward(m.cfg, m.w32, ws, x, B, T, Tp, lengths, pad, logits, frameWeights)
+	forward(m.cfg, m.w32, ws, x, B, T, Tp, lengths, pad, logits, frameWeights, false, nil)
 	return nil
 }
 
@@ -278,7 +364,7 @@ func (m *Model) ForwardFloat64(x []float64, B, T int, lengths []int32, pad Paddi
 		}
 		return d
 	})
-	forward(m.cfg, w, &workspace[float64]{}, x, B, T, Tp, lengths, pad, logits, frameWeights)
+	forward(m.cfg, w, &workspace[float64]{}, x, B, T, Tp, lengths, pad, logits, frameWeights, false, nil)
 	return nil
 }
 
@@ -334,11 +420,20 @@ func (m *Model) ReleaseWorkspaces() {
 	m.wsMu.Unlock()
 }
 
-// forward is the whole model over a validated batch. Tp = max(lengths) (or T).
+// forward is the whole model over a validated batch. Tp = max(lengths) (or T). With train the
+// backward's extra activations are kept (ensureTrain must have sized them) and dr, when not nil,
+// applies dropout where DESIGN §2 places it; without train (inference) nothing else is written.
+// Dropout off is exactly the inference computation.
 func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfull, Tp int, lengths []int32,
-	pad Padding, logits, frameWeights []T) {
+	pad Padding, logits, frameWeights []T, train bool, dr *dropper) {
 	H, D, F, P := cfg.HiddenDim, cfg.D(), cfg.FeatureDim, cfg.PoolDim()
-	ws.ensure(cfg, B, Tp)
+	p := cfg.Dropout
+	if train {
+		ws.ensureTrain(cfg, B, Tp, dr.on(p))
+	} else {
+		ws.ensure(cfg, B, Tp)
+	}
+	tb := &ws.tr
 	lb := &ws.lb
 	lb.B, lb.Tp = B, Tp
 	for b := 0; b < B; b++ {
@@ -350,17 +445,29 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 	}
 	sortByLengthDesc(lb.order, lb.n)
 
-	// 1. input_projection on each clip's valid frames: Linear → LayerNorm → ReLU.
+	// 1. input_projection on each clip's valid frames: Linear → LayerNorm → ReLU → Dropout(p/2).
+	pre, in := ws.proj, ws.proj
+	if train {
+		pre = tb.projPre
+	}
+	if dr.on(p / 2) {
+		in = tb.projDrop
+	}
 	for b := 0; b < B; b++ {
 		n := lb.n[b]
-		out := ws.proj[b*Tp*H : (b*Tp+n)*H]
-		linearForward(out, x[b*Tfull*F:], w.inW, w.inB, n, F, H)
-		layerNormForward(out, out, w.inLNW, w.inLNB, n, H, ws.projMean[b*Tp:], ws.projRstd[b*Tp:])
+		rows := func(s []T) []T { return s[b*Tp*H : (b*Tp+n)*H] }
+		out := rows(ws.proj)
+		linearForward(rows(pre), x[b*Tfull*F:], w.inW, w.inB, n, F, H)
+		layerNormForward(out, rows(pre), w.inLNW, w.inLNB, n, H, ws.projMean[b*Tp:], ws.projRstd[b*Tp:])
 		reluForward(out)
+		if dr.on(p / 2) {
+			dropoutForward(dr, p/2, rows(tb.projDrop), out, rows(tb.projMask))
+		}
 	}
 
-	// 2. LSTM layers, packed semantics; outputs past a clip's length are zero.
-	in, inW := ws.proj, H
+	// 2. LSTM layers, packed semantics; outputs past a clip's length are zero. Layers 0..L−2
+	// feed the next through dropout(p) in training.
+	inW := H
 	for k := 0; k < cfg.NumLayers; k++ {
 		out := ws.layerOut[k]
 		for b := 0; b < B; b++ {
@@ -372,10 +479,18 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 				ws.h, ws.c, ws.rec, H, d == 1)
 		}
 		in, inW = out, D
+		if k < cfg.NumLayers-1 && dr.on(p) {
+			for b := 0; b < B; b++ {
+				lo, hi := b*Tp*D, (b*Tp+lb.n[b])*D
+				dropoutForward(dr, p, tb.layerDrop[k][lo:hi], out[lo:hi], tb.layerMask[k][lo:hi])
+			}
+			in = tb.layerDrop[k]
+		}
 	}
 	lstmOut := ws.layerOut[cfg.NumLayers-1]
 
 	// 3–4. Per clip: self-attention, residual + attention_norm, attention pooling.
+	heads := cfg.NumHeads
 	for b := 0; b < B; b++ {
 		r := Tp // reference: all T′ rows, zero padding included, take part
 		if pad == PaddingMasked {
@@ -384,15 +499,34 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 		ws.rows[b] = r
 		o := b * Tp
 		xb := lstmOut[o*D : (o+r)*D]
-		mhaForward(w.mha, xb, r, D, cfg.NumHeads, ws.qkv[o*3*D:], ws.probs[b*cfg.NumHeads*Tp*Tp:],
-			ws.ctx[o*D:], ws.attnOut[o*D:])
-		att := ws.attended[o*D : (o+r)*D]
-		for i, v := range xb {
-			att[i] = v + ws.attnOut[o*D+i]
+		var pdrop, pmask []T
+		if dr.on(p) {
+			pdrop, pmask = tb.probsDrop[b*heads*Tp*Tp:], tb.probsMask[b*heads*Tp*Tp:]
 		}
-		layerNormForward(att, att, w.normW, w.normB, r, D, ws.normMean[o:], ws.normRstd[o:])
-		poolingForward(w.pool, att, r, D, P, ws.poolHid[o*P:], ws.poolMean[o:], ws.poolRstd[o:],
-			ws.poolW[o:o+r], ws.pooled[b*D:(b+1)*D])
+		mhaForward(w.mha, xb, r, D, heads, ws.qkv[o*3*D:], ws.probs[b*heads*Tp*Tp:],
+			ws.ctx[o*D:], ws.attnOut[o*D:], dr, p, pdrop, pmask)
+		ao := ws.attnOut[o*D : (o+r)*D]
+		if dr.on(p) {
+			dropoutForward(dr, p, ao, ao, tb.attnMask[o*D:(o+r)*D])
+		}
+		att := ws.attended[o*D : (o+r)*D]
+		res := att
+		if train {
+			res = tb.resid[o*D : (o+r)*D]
+		}
+		for i, v := range xb {
+			res[i] = v + ao[i]
+		}
+		layerNormForward(att, res, w.normW, w.normB, r, D, ws.normMean[o:], ws.normRstd[o:])
+		pb := poolingBuffers[T]{pre: ws.poolHid[o*P:], hid: ws.poolHid[o*P:], lnMean: ws.poolMean[o:],
+			lnRstd: ws.poolRstd[o:], weights: ws.poolW[o : o+r]}
+		if train {
+			pb.pre = tb.poolPre[o*P:]
+		}
+		if dr.on(p / 2) {
+			pb.hdrop, pb.hmask = tb.poolDrop[o*P:(o+r)*P], tb.poolMask[o*P:(o+r)*P]
+		}
+		poolingForward(w.pool, att, r, D, P, pb, ws.pooled[b*D:(b+1)*D], dr, p/2)
 		if frameWeights != nil {
 			fw := frameWeights[b*Tfull : (b+1)*Tfull]
 			copy(fw, ws.poolW[o:o+r])
@@ -412,6 +546,9 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 		layerNormForward(out, pre, blk.lnW, blk.lnB, B, blk.out, ws.clsMean[i], ws.clsRstd[i])
 		reluForward(out)
 		act = out
+		if pc := cfg.classifierDropout(i); dr.on(pc) {
+			act = dropoutForward(dr, pc, tb.clsDrop[i], out, tb.clsMask[i])
+		}
 	}
 }
 

@@ -5,6 +5,7 @@ package core
 type Grads struct {
 	Slab  []float32
 	model *Model
+	w     *weights[float32] // typed views of Slab, bound on first use
 }
 
 // NewGrads allocates zero gradients shaped like m's parameters.

@@ -31,3 +31,33 @@ func layerNormForward[T Float](out, in, w, b []T, N, C int, mean, rstd []T) {
 		}
 	}
 }
+
+// layerNormBackward accumulates the gradients of layerNormForward from the cached statistics:
+// with x̂ = (x − mean)·rstd and g = dOut·w,
+//
+//	dW [C] += Σ_n dOut·x̂;  dB [C] += Σ_n dOut
+//	dIn [N, C] += rstd·(g − mean(g) − x̂·mean(g·x̂))
+//
+// in [N, C] is the forward's input; dIn must not alias dOut. Row sums run in float64.
+func layerNormBackward[T Float](dIn, dW, dB, dOut, in, w, mean, rstd []T, N, C int) {
+	for n := 0; n < N; n++ {
+		x, dy, dx := in[n*C:n*C+C], dOut[n*C:n*C+C], dIn[n*C:n*C+C]
+		mu, r := float64(mean[n]), float64(rstd[n])
+		var sg, sgx float64
+		for i, v := range x {
+			xh := (float64(v) - mu) * r
+			g := float64(dy[i]) * float64(w[i])
+			sg += g
+			sgx += g * xh
+			dW[i] += T(float64(dy[i]) * xh)
+			dB[i] += dy[i]
+		}
+		sg /= float64(C)
+		sgx /= float64(C)
+		for i, v := range x {
+			xh := (float64(v) - mu) * r
+			g := float64(dy[i]) * float64(w[i])
+			dx[i] += T(r * (g - sg - xh*sgx))
+		}
+	}
+}

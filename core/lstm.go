@@ -91,3 +91,93 @@ func lstmCell[T Float](gates, rec, c, h []T, H int) {
 		gi[j], gf[j], gg[j], gO[j] = i, f, g, o
 	}
 }
+
+// lstmDirectionBackward is the backward of lstmDirectionForward (BPTT over each clip's own
+// length), accumulating into gw and din.
+//
+//	in     [B, Tp, inW]   the layer input the forward read
+//	out    [B, Tp, D]     the forward's output: columns off..off+H hold h_t (h_{t∓1} for dW_hh)
+//	gates  [B, Tp, 4H]    activated gates i, f, g, o;  cells [B, Tp, H]  c_t
+//	dout   [B, Tp, D]     gradient of out (columns off..off+H of valid rows are read)
+//	din    [B, Tp, inW]   += gradient of in (valid rows)
+//	dgates [B, Tp, 4H]    scratch: gradients of the gate pre-activations
+//	dh, dc [B, H], drec [B, 4H]  scratch recurrent state in sorted order
+//
+// Steps run in the reverse of the forward's order: the forward direction from t = Tp−1 down,
+// the reverse direction from t = 0 up; a clip's first forward step (t = 0, or t = n−1 in
+// reverse) had zero state, so nothing flows past it.
+func lstmDirectionBackward[T Float](w, gw lstmWeights[T], lb *lstmBatch, in []T, inW int, out []T, D, off int,
+	gates, cells, dout, din, dgates, dh, dc, drec []T, H int, reverse bool) {
+	G := 4 * H
+	clear(dh[:lb.B*H])
+	clear(dc[:lb.B*H])
+	for s := 0; s < lb.Tp; s++ {
+		t := lb.Tp - 1 - s
+		if reverse {
+			t = s
+		}
+		a := lb.active(t)
+		if a == 0 {
+			continue
+		}
+		for r := 0; r < a; r++ {
+			b := lb.order[r]
+			row := b*lb.Tp + t
+			var cPrev []T
+			if !reverse && t > 0 {
+				cPrev = cells[(row-1)*H : row*H]
+			} else if reverse && t < lb.n[b]-1 {
+				cPrev = cells[(row+1)*H : (row+2)*H]
+			}
+			dhr := dh[r*H : r*H+H]
+			for j, v := range dout[row*D+off : row*D+off+H] {
+				dhr[j] += v
+			}
+			lstmCellBackward(gates[row*G:row*G+G], cells[row*H:row*H+H], cPrev, dhr, dc[r*H:r*H+H], drec[r*G:r*G+G], H)
+			copy(dgates[row*G:row*G+G], drec[r*G:r*G+G])
+		}
+		// dh_{prev}[a, H] = dgates[a, 4H] · W_hh [4H, H]
+		gemm(false, false, a, H, G, 1, drec, G, w.whh, H, 0, dh, H)
+	}
+	for b := 0; b < lb.B; b++ {
+		n := lb.n[b]
+		dg := dgates[b*lb.Tp*G : (b*lb.Tp+n)*G]
+		gemm(true, false, G, inW, n, 1, dg, G, in[b*lb.Tp*inW:], inW, 1, gw.wih, inW)
+		for r := 0; r < n; r++ {
+			for j, v := range dg[r*G : r*G+G] {
+				gw.bih[j] += v
+				gw.bhh[j] += v
+			}
+		}
+		if n > 1 {
+			hs := out[b*lb.Tp*D+off:] // h_0 … h_{n−2}: the previous state of steps 1 … n−1
+			dgs := dg[G:]
+			if reverse { // steps 0 … n−2 read h_1 … h_{n−1}
+				hs, dgs = out[(b*lb.Tp+1)*D+off:], dg
+			}
+			gemm(true, false, G, H, n-1, 1, dgs, G, hs, D, 1, gw.whh, H)
+		}
+		gemm(false, false, n, inW, G, 1, dg, G, w.wih, inW, 1, din[b*lb.Tp*inW:], inW)
+	}
+}
+
+// lstmCellBackward: from dh (gradient of h_t, recurrent part included) and dc (gradient of c_t
+// from the next step) writes dg [4H], the gradients of the gate pre-activations, and replaces
+// dc with the gradient of c_{t−1}. cPrev nil means zero initial state.
+func lstmCellBackward[T Float](gates, c, cPrev, dh, dc, dg []T, H int) {
+	gi, gf, gg, gO := gates[0:H], gates[H:2*H], gates[2*H:3*H], gates[3*H:4*H]
+	for j := 0; j < H; j++ {
+		i, f, g, o := gi[j], gf[j], gg[j], gO[j]
+		tc := tanh(c[j])
+		dcj := dc[j] + dh[j]*o*(1-tc*tc)
+		var cp T
+		if cPrev != nil {
+			cp = cPrev[j]
+		}
+		dg[j] = dcj * g * i * (1 - i)
+		dg[H+j] = dcj * cp * f * (1 - f)
+		dg[2*H+j] = dcj * i * (1 - g*g)
+		dg[3*H+j] = dh[j] * tc * o * (1 - o)
+		dc[j] = dcj * f
+	}
+}

@@ -6,24 +6,65 @@ type poolingWeights[T Float] struct {
 	w0, b0, lnW, lnB, w4, b4 []T
 }
 
-// poolingForward scores each of the r rows of one clip, softmaxes over time and sums.
+// poolingBuffers are one clip's pooling activations (row windows of the batch workspace).
 //
-//	x       [r, D]   attended frames
-//	hid     [r, P]   tanh(LN(x W0ᵀ + b0)), kept for backward; lnMean, lnRstd [r]
+//	pre     [r, P]   x W0ᵀ + b0 before the LayerNorm (training; may alias hid in inference)
+//	hid     [r, P]   tanh(LN(pre)); lnMean, lnRstd [r]
+//	hdrop, hmask [r, P]  training: hid after dropout(p/2) and its mask
 //	weights [r]      softmax over time of hid · w4 + b4 (the per-frame weights)
-//	pooled  [D]      Σ_t weights_t · x_t
-func poolingForward[T Float](w poolingWeights[T], x []T, r, D, P int, hid, lnMean, lnRstd, weights, pooled []T) {
-	linearForward(hid, x, w.w0, w.b0, r, D, P)
-	layerNormForward(hid, hid, w.lnW, w.lnB, r, P, lnMean, lnRstd)
-	tanhForward(hid[:r*P])
-	linearForward(weights, hid, w.w4, w.b4, r, P, 1)
-	softmaxForward(weights[:r])
+type poolingBuffers[T Float] struct {
+	pre, hid, lnMean, lnRstd, hdrop, hmask, weights []T
+}
+
+// poolingForward scores each of the r rows x [r, D] of one clip, softmaxes over time and writes
+// pooled [D] = Σ_t weights_t · x_t.
+func poolingForward[T Float](w poolingWeights[T], x []T, r, D, P int, a poolingBuffers[T], pooled []T,
+	dr *dropper, p float64) {
+	linearForward(a.pre, x, w.w0, w.b0, r, D, P)
+	layerNormForward(a.hid, a.pre, w.lnW, w.lnB, r, P, a.lnMean, a.lnRstd)
+	tanhForward(a.hid[:r*P])
+	h := dropoutForward(dr, p, a.hdrop, a.hid[:r*P], a.hmask)
+	linearForward(a.weights, h, w.w4, w.b4, r, P, 1)
+	softmaxForward(a.weights[:r])
 	clear(pooled[:D])
 	for t := 0; t < r; t++ {
-		wt := weights[t]
+		wt := a.weights[t]
 		row := x[t*D : t*D+D]
 		for j, v := range row {
 			pooled[j] += wt * v
 		}
 	}
+}
+
+// poolingBackward accumulates the gradients of poolingForward into gw and dx [r, D] from
+// dpooled [D]. dhid, dpre [r, P] are scratch.
+func poolingBackward[T Float](w, gw poolingWeights[T], dx, dpooled, x []T, r, D, P int, a poolingBuffers[T],
+	dr *dropper, p float64, dhid, dpre []T) {
+	// pooled = Σ_t w_t x_t: dw_t = dpooled · x_t, dx_t += w_t · dpooled. The score gradients
+	// ds [r] borrow dpre's first r values until dpre itself is needed.
+	ds := dpre[:r]
+	for t := 0; t < r; t++ {
+		row, drow := x[t*D:t*D+D], dx[t*D:t*D+D]
+		wt := a.weights[t]
+		var s T
+		for j, v := range row {
+			s += dpooled[j] * v
+			drow[j] += wt * dpooled[j]
+		}
+		ds[t] = s
+	}
+	softmaxBackward(ds, a.weights[:r])
+	h := a.hid[:r*P]
+	if dr.on(p) {
+		h = a.hdrop[:r*P]
+	}
+	dhid = dhid[:r*P]
+	clear(dhid)
+	linearBackward(dhid, gw.w4, gw.b4, ds, h, w.w4, r, P, 1)
+	dropoutBackward(dr, p, dhid, a.hmask)
+	tanhBackward(dhid, a.hid)
+	dpre = dpre[:r*P]
+	clear(dpre)
+	layerNormBackward(dpre, gw.lnW, gw.lnB, dhid, a.pre, w.lnW, a.lnMean, a.lnRstd, r, P)
+	linearBackward(dx, gw.w0, gw.b0, dpre, x, w.w0, r, D, P)
 }
