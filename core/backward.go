@@ -54,6 +54,14 @@ func (m *Model) LossAndGradFloat64(x []float64, B, T int, lengths []int32, label
 	for i, v := range m.slab {
 		slab[i] = float64(v)
 	}
+	loss, grad := m.lossAndGradSlab64(slab, x, B, T, Tp, lengths, labels, opt, dr)
+	return loss, grad, nil
+}
+
+// lossAndGradSlab64 runs the float64 instantiation with the parameters taken from slab (the
+// layout of Model.Slab()); the finite-difference checks perturb slab directly.
+func (m *Model) lossAndGradSlab64(slab, x []float64, B, T, Tp int, lengths []int32, labels []int64,
+	opt TrainStepOptions, dr *dropper) (float64, []float64) {
 	grad := make([]float64, len(m.slab))
 	view := func(s []float64) func(string) []float64 {
 		return func(name string) []float64 {
@@ -63,7 +71,7 @@ func (m *Model) LossAndGradFloat64(x []float64, B, T int, lengths []int32, label
 	}
 	w, gw := bindWeights(m.cfg, view(slab)), bindWeights(m.cfg, view(grad))
 	loss := lossAndGrad(m.cfg, w, gw, &workspace[float64]{}, x, B, T, Tp, lengths, labels, opt, dr)
-	return loss, grad, nil
+	return loss, grad
 }
 
 // checkTrain validates a training call and returns T′ and the dropout state (nil: off).
