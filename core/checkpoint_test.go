@@ -9,6 +9,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 )
@@ -383,4 +384,55 @@ func TestSaveFileReplacesAtomicallyAndLeavesNoTempFiles(t *testing.T) {
 	if fi.Mode().Perm() != 0o644 {
 		t.Fatalf("mode %v", fi.Mode())
 	}
+}
+
+func TestSizesOverLimitsAreOutOfMemory(t *testing.T) {
+	// A header longer than MaxSafetensorsHeader that the file does hold (sparse, so cheap).
+	path := filepath.Join(t.TempDir(), "big.safetensors")
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.Write(binary.LittleEndian.AppendUint64(nil, MaxSafetensorsHeader+1))
+	if err := f.Truncate(MaxSafetensorsHeader + 1024); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	_, err = LoadFile(path, LoadOptions{})
+	wantKind(t, err, KindOutOfMemory, "exceeds the limit")
+
+	// A config whose parameter count exceeds MaxParamCount is refused before any allocation.
+	m := newSmallModel(t, smallConfig())
+	var b bytes.Buffer
+	WriteSafetensors(&b, m.tensors(), map[string]string{"temporal_config": `{"feature_dim":1048576,"hidden_dim":1048576,` +
+		`"num_layers":2,"num_heads":2,"num_classes":3,"dropout":0.4,"bidirectional":true,"classifier_widths":[7,5,3]}`})
+	_, err = LoadBytes(b.Bytes(), LoadOptions{})
+	wantKind(t, err, KindOutOfMemory, "exceed the limit")
+}
+
+// TestLoadFileReadsStraightIntoTheSlab: loading a file allocates the parameter slab once and
+// little else; the file's bytes are never held in memory a second time.
+func TestLoadFileReadsStraightIntoTheSlab(t *testing.T) {
+	cfg := smallConfig()
+	cfg.FeatureDim, cfg.HiddenDim, cfg.NumHeads = 512, 256, 8 // ≈ 2.8 M parameters, 11 MB
+	m := newSmallModel(t, cfg)
+	path := filepath.Join(t.TempDir(), "m.safetensors")
+	if err := m.SaveFile(path); err != nil {
+		t.Fatal(err)
+	}
+	slabBytes := uint64(4 * len(m.Slab()))
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	got, err := LoadFile(path, LoadOptions{})
+	runtime.ReadMemStats(&after)
+	if err != nil {
+		t.Fatal(err)
+	}
+	alloc := after.TotalAlloc - before.TotalAlloc
+	t.Logf("LoadFile allocated %d bytes for a %d-byte slab", alloc, slabBytes)
+	if alloc > slabBytes+slabBytes/10 {
+		t.Fatalf("LoadFile allocated %d bytes for a %d-byte slab", alloc, slabBytes)
+	}
+	assertSameModel(t, got, m)
 }

@@ -24,7 +24,12 @@ func fuzzSeeds(t testing.TB) [][]byte {
 	return [][]byte{withMeta, plain.Bytes(), mixed.Bytes()}
 }
 
-// FuzzLoadBytes: no input may panic or allocate beyond the input's own size; whatever loads
+// FuzzLoadBytes: run it as
+//
+//	go test ./core -run '^$' -fuzz '^FuzzLoadBytes$' -fuzztime 60s -fuzzminimizetime 2s
+//
+// (the default minimisation budget of 60 s per new input, spent on ~1.5 KB seeds, makes the
+// exec counter sit still). No input may panic or allocate beyond the input's own size; whatever loads
 // must save and load back to the same bytes.
 func FuzzLoadBytes(f *testing.F) {
 	for _, s := range fuzzSeeds(f) {

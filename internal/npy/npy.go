@@ -270,10 +270,18 @@ func ReadFile(path string) (*Array, error) {
 	return a, nil
 }
 
-// Float32 returns the elements of a '<f4' array.
+// Float32 returns the elements of a '<f4' array. On a little-endian host with 4-byte-aligned
+// data (numpy pads headers so data starts at a multiple of 64) the result aliases a.Data, so a
+// large feature file is not held in memory twice; otherwise it is a copy.
 func (a *Array) Float32() ([]float32, error) {
 	if a.Descr != "<f4" {
 		return nil, fmt.Errorf("npy: array is %s, need float32 ('<f4')", a.Descr)
+	}
+	if len(a.Data) == 0 {
+		return []float32{}, nil
+	}
+	if littleEndian && uintptr(unsafe.Pointer(&a.Data[0]))%4 == 0 {
+		return unsafe.Slice((*float32)(unsafe.Pointer(&a.Data[0])), len(a.Data)/4), nil
 	}
 	out := make([]float32, len(a.Data)/4)
 	for i := range out {

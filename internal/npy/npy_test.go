@@ -176,3 +176,21 @@ func FuzzRead(f *testing.F) {
 		}
 	})
 }
+
+func TestFloat32AliasesAlignedDataAndCopiesUnaligned(t *testing.T) {
+	var b bytes.Buffer
+	WriteFloat32(&b, []float32{1, 2, 3}, []int{3})
+	buf := make([]byte, b.Len()+1)
+	for _, off := range []int{0, 1} { // data at a 4-aligned and at an odd address
+		data := buf[off : off+b.Len()]
+		copy(data, b.Bytes())
+		a, err := Parse(data)
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := a.Float32()
+		if err != nil || len(v) != 3 || v[0] != 1 || v[1] != 2 || v[2] != 3 {
+			t.Fatalf("offset %d: %v %v", off, v, err)
+		}
+	}
+}
