@@ -213,7 +213,10 @@ def _prepare_features(features: Any) -> Tuple[np.ndarray, bool]:
             f"got {arr.ndim} dimension(s) {arr.shape}",
         )
     if not (arr.dtype == np.float32 and arr.flags.c_contiguous and arr.flags.aligned):
-        arr = np.ascontiguousarray(arr, dtype=np.float32)
+        # Values beyond float32's range become inf here; the library then reports them as
+        # TEMPORAL_ERR_NUMERIC with their index, so numpy's overflow warning adds nothing.
+        with np.errstate(over="ignore"):
+            arr = np.ascontiguousarray(arr, dtype=np.float32)
     return arr, single
 
 
