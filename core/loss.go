@@ -84,7 +84,6 @@ func (lc LossConfig) alpha(c int) float64 {
 // must have been validated.
 func lossForward[T Float](lc LossConfig, logits []T, labels []int64, B, C int, dlogits []T) float64 {
 	s := lc.Smoothing
-	logp := make([]float64, C) // C is small; the training step allocates elsewhere anyway
 	var total float64
 	var wsum, alphaSum float64
 	if lc.Kind == LossCrossEntropy {
@@ -107,9 +106,7 @@ func lossForward[T Float](lc LossConfig, logits []T, labels []int64, B, C int, d
 			se += math.Exp(float64(v) - mx)
 		}
 		lse := mx + math.Log(se)
-		for c, v := range z {
-			logp[c] = float64(v) - lse
-		}
+		logp := func(c int) float64 { return float64(z[c]) - lse }
 		switch lc.Kind {
 		case LossFocal:
 			qOff, qOn := s/float64(C-1), 1-s
@@ -121,7 +118,7 @@ func lossForward[T Float](lc LossConfig, logits []T, labels []int64, B, C int, d
 			}
 			var ce float64
 			for c := range z {
-				ce -= q(c) * logp[c]
+				ce -= q(c) * logp(c)
 			}
 			pt := math.Exp(-ce)
 			a, g, omp := lc.alpha(y), lc.Gamma, 1-pt
@@ -133,17 +130,17 @@ func lossForward[T Float](lc LossConfig, logits []T, labels []int64, B, C int, d
 			}
 			dce *= a / float64(B)
 			for c := range z {
-				dz[c] = T(dce * (math.Exp(logp[c]) - q(c)))
+				dz[c] = T(dce * (math.Exp(logp(c)) - q(c)))
 			}
 		case LossCrossEntropy:
 			ay := lc.alpha(y)
 			var smooth float64
 			for c := range z {
-				smooth -= lc.alpha(c) * logp[c]
+				smooth -= lc.alpha(c) * logp(c)
 			}
-			total += (1-s)*ay*(-logp[y]) + s/float64(C)*smooth
+			total += (1-s)*ay*(-logp(y)) + s/float64(C)*smooth
 			for c := range z {
-				p := math.Exp(logp[c])
+				p := math.Exp(logp(c))
 				g := s / float64(C) * (alphaSum*p - lc.alpha(c))
 				g += (1 - s) * ay * p
 				if c == y {
