@@ -43,6 +43,21 @@ def test_saved_file_is_safetensors_with_pytorch_names_and_metadata(temporal, sma
     assert cfg["num_heads"] == SMALL_CONFIG["num_heads"]
 
 
+def test_class_names_are_set_at_create_saved_and_loaded(temporal, tmp_path):
+    names = ("walk", "run", "jump", "swim", "café ☕")
+    cfg = temporal.Config(**SMALL_CONFIG, class_names=names)
+    with temporal.Model.create(cfg, seed=2) as m:
+        assert m.config.class_names == names
+        assert m.config == cfg
+        m.save(tmp_path / "named.safetensors")
+        m.set_class_names(None)
+        assert m.config.class_names is None
+        m.set_class_names(["a", "b", "c", "d", "e"])
+        assert m.config.class_names == ("a", "b", "c", "d", "e")
+    with temporal.Model.load(tmp_path / "named.safetensors") as m:
+        assert m.config.class_names == names
+
+
 def test_load_bytes_equals_load(temporal, small_model, batch, tmp_path):
     x, lengths = batch
     path = tmp_path / "m.safetensors"

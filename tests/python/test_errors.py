@@ -171,9 +171,12 @@ def test_bad_config_is_invalid_argument(temporal, change):
     _raises(temporal.InvalidArgumentError, temporal.Model.create, dict(SMALL_CONFIG, **change))
 
 
-def test_too_many_parameters_is_out_of_memory(temporal):
+def test_too_many_parameters_is_invalid_argument(temporal):
+    """More than 2^33 parameters breaks a size rule (header: INVALID_ARGUMENT), checked before
+    anything is allocated."""
     cfg = dict(SMALL_CONFIG, hidden_dim=1 << 20, num_heads=2, feature_dim=1 << 20)
-    _raises(temporal.OutOfMemoryError, temporal.Model.create, cfg)
+    err = _raises(temporal.InvalidArgumentError, temporal.Model.create, cfg)
+    assert "parameters" in err.message
 
 
 def test_bad_config_types(temporal):
@@ -185,8 +188,13 @@ def test_bad_config_types(temporal):
         temporal.Model.create("not a config")
     with pytest.raises(temporal.InvalidArgumentError):
         temporal.Model.create(SMALL_CONFIG, seed=-1)
-    with pytest.raises(temporal.UnsupportedError):
-        temporal.Model.create(dict(SMALL_CONFIG, class_names=list("abcde")))
+    with pytest.raises(TypeError):
+        temporal.Model.create(dict(SMALL_CONFIG, class_names="abcde"))
+    with pytest.raises(TypeError):
+        temporal.Model.create(dict(SMALL_CONFIG, class_names=[1, 2, 3, 4, 5]))
+    _raises(temporal.InvalidArgumentError, temporal.Model.create, dict(SMALL_CONFIG, class_names=["a", "b"]))
+    _raises(temporal.InvalidArgumentError, temporal.Model.create, dict(SMALL_CONFIG, class_names=list("abcd") + ["x\0y"]))
+    _raises(temporal.InvalidArgumentError, temporal.Model.create, dict(SMALL_CONFIG, class_names=list("abcd") + ["x" * 5000]))
 
 
 # -- predict ----------------------------------------------------------------------------------

@@ -306,6 +306,11 @@ f_model_class_name = _declare(
     temporal_status,
     [temporal_model, c_int32, POINTER(c_char), c_size_t, POINTER(c_size_t)],
 )
+f_model_set_class_names = _declare(
+    "temporal_model_set_class_names",
+    temporal_status,
+    [temporal_model, POINTER(c_char_p), c_int32],
+)
 f_predict = _declare(
     "temporal_predict",
     temporal_status,

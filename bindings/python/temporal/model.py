@@ -72,7 +72,9 @@ class Config:
         # Normalise sequences to tuples so the dataclass stays hashable and immutable.
         object.__setattr__(self, "classifier_widths", tuple(self.classifier_widths))
         if self.class_names is not None:
-            object.__setattr__(self, "class_names", tuple(str(n) for n in self.class_names))
+            if isinstance(self.class_names, (str, bytes)):
+                raise TypeError("class_names must be a sequence of str, not a single string")
+            object.__setattr__(self, "class_names", tuple(self.class_names))
         if self.num_params is None:
             object.__setattr__(self, "num_params", self._count_params())
 
@@ -186,6 +188,25 @@ def _cpath(path: PathLike) -> bytes:
     if b"\0" in b:
         raise _invalid(f"path {path!r} contains a NUL byte")
     return b
+
+
+def _encode_class_names(names: Optional[Sequence[str]], num_classes: int) -> Optional[Any]:
+    """A ``const char *[n]`` ctypes array for temporal_model_set_class_names (None: no names)."""
+    if not names:
+        return None
+    if isinstance(names, (str, bytes)):
+        raise TypeError("class_names must be a sequence of str, not a single string")
+    enc = []
+    for i, n in enumerate(names):
+        if not isinstance(n, str):
+            raise TypeError(f"class_names[{i}] must be a str, got {type(n).__name__}")
+        b = n.encode("utf-8")
+        if b"\0" in b:
+            raise _invalid(f"class_names[{i}] {n!r} contains a NUL character")
+        enc.append(b)
+    if len(enc) != num_classes:
+        raise _invalid(f"{len(enc)} class names for {num_classes} classes")
+    return (ctypes.c_char_p * len(enc))(*enc)
 
 
 _PADDING = {"masked": _lib.PADDING_MASKED, "reference": _lib.PADDING_REFERENCE}
@@ -324,7 +345,6 @@ class Model:
 
         Raises:
             InvalidArgumentError: a size rule is broken. OutOfMemoryError: too many parameters.
-            UnsupportedError: ``class_names`` given (the C API cannot set them at create yet).
         """
         _lib.ensure_usable()
         if config is None:
@@ -333,20 +353,21 @@ class Model:
             config = Config.from_dict(config)
         elif not isinstance(config, Config):
             raise TypeError(f"config must be a Config or a dict, got {type(config).__name__}")
-        if config.class_names:
-            raise errors.UnsupportedError(
-                errors.ERR_UNSUPPORTED,
-                "class_names cannot be set by Model.create: the C API (ABI 1) has no way to "
-                "pass them to temporal_model_create. Create without names, or load a checkpoint "
-                "that carries them.",
-            )
         if isinstance(seed, (bool, np.bool_)) or not isinstance(seed, (int, np.integer)):
             raise TypeError(f"seed must be an integer, got {type(seed).__name__}")
         if not 0 <= int(seed) < 2**64:
             raise _invalid(f"seed = {int(seed)} must be in [0, 2**64)")
         cfg = config._to_struct()
+        names = _encode_class_names(config.class_names, config.num_classes)
         h = _lib.temporal_model(0)
         _lib.check(_lib.f_model_create(ctypes.byref(cfg), int(seed), ctypes.byref(h)))
+        if names is None:
+            return cls(h.value, "cpu")
+        try:
+            _lib.check(_lib.f_model_set_class_names(h.value, names, len(names)))
+        except BaseException:
+            _lib.f_model_free(h.value)
+            raise
         return cls(h.value, "cpu")
 
     @staticmethod
@@ -396,6 +417,22 @@ class Model:
     def handle(self) -> int:
         """The raw ``temporal_model`` handle (for debugging and interop with C code)."""
         return self._handle
+
+    def set_class_names(self, names: Optional[Sequence[str]]) -> None:
+        """Replace the class names (one per class; ``None`` or empty clears them). They are
+        saved with the model. Waits for predicts running on this model.
+
+        Raises:
+            InvalidArgumentError: not exactly ``num_classes`` names, or a name longer than 4096
+            bytes (UTF-8) or containing NUL. BadHandleError: the model is closed.
+        """
+        _lib.ensure_usable()
+        arr = _encode_class_names(tuple(names) if names else None, self.num_classes)
+        if arr is None:
+            _lib.check(_lib.f_model_set_class_names(self._handle, None, 0))
+        else:
+            _lib.check(_lib.f_model_set_class_names(self._handle, arr, len(arr)))
+        self._config = self._read_config()
 
     @property
     def closed(self) -> bool:
