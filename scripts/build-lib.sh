@@ -19,7 +19,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 mkdir -p "$1"
 out=$(cd "$1" && pwd)
 cd "$root"
-CGO_ENABLED=1 go build -buildmode=c-shared -trimpath ${tags:+-tags "$tags"} \
+CGO_ENABLED=1 "${GO:-go}" build -buildmode=c-shared -trimpath ${tags:+-tags "$tags"} \
     -ldflags "-s -w -extldflags '-Wl,--version-script=$root/capi/exports.map -Wl,-soname,libtemporal.so.1'" \
     -o "$out/libtemporal.so.1" ./capi
 rm -f "$out/libtemporal.so.h" "$out/libtemporal.h"

@@ -59,6 +59,21 @@ static void expect_status(temporal_status got, temporal_status want, const char 
     }
 }
 
+/* mkdir -p */
+static void make_dirs(const char *path) {
+    char buf[4096];
+    size_t i;
+    snprintf(buf, sizeof buf, "%s", path);
+    for (i = 1; buf[i] != '\0'; i++) {
+        if (buf[i] == '/') {
+            buf[i] = '\0';
+            mkdir(buf, 0755);
+            buf[i] = '/';
+        }
+    }
+    mkdir(buf, 0755);
+}
+
 static void path_join(char *out, size_t cap, const char *dir, const char *name) {
     snprintf(out, cap, "%s/%s", dir, name);
 }
@@ -821,7 +836,7 @@ int main(int argc, char **argv) {
     }
     data_dir = argv[1];
     scratch_dir = argv[2];
-    mkdir(scratch_dir, 0755);
+    make_dirs(scratch_dir);
     path_join(model_path, sizeof model_path, data_dir, "small.safetensors");
     path_join(case_path, sizeof case_path, data_dir, "small.case.bin");
     if (!golden_load(case_path, &g)) {
