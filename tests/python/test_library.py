@@ -206,3 +206,42 @@ def test_abi_mismatch_is_an_import_error(subprocess_env, tmp_path):
     )
     assert "IMPORTERROR" in r.stdout, r.stdout + r.stderr
     assert "ABI 2" in r.stdout and "ABI 1" in r.stdout
+
+
+def _library_file(temporal) -> str:
+    import os
+
+    return os.path.realpath(temporal.library_path)
+
+
+def test_library_next_to_the_package_is_found(temporal, subprocess_env, tmp_path):
+    """Lookup step 2: without TEMPORAL_LIBRARY, a libtemporal.so* inside the package directory."""
+    import shutil
+    from pathlib import Path
+
+    pkg = Path(temporal.__file__).parent
+    dest = tmp_path / "site" / "temporal"
+    shutil.copytree(pkg, dest, ignore=shutil.ignore_patterns("__pycache__", "libtemporal.so*"))
+    shutil.copy(_library_file(temporal), dest / "libtemporal.so.1")
+    env = {k: v for k, v in subprocess_env.items() if k != "TEMPORAL_LIBRARY"}
+    env["PYTHONPATH"] = str(tmp_path / "site")
+    r = _run_python("import temporal; print('FROM', temporal.library_path, temporal.version())", env)
+    assert f"FROM {dest / 'libtemporal.so.1'}" in r.stdout, r.stdout + r.stderr
+
+
+def test_library_from_the_system_loader(temporal, subprocess_env, tmp_path):
+    """Lookup step 3: the dynamic loader's search path (here LD_LIBRARY_PATH) by soname."""
+    import shutil
+    from pathlib import Path
+
+    pkg = Path(temporal.__file__).parent
+    site = tmp_path / "site"
+    shutil.copytree(pkg, site / "temporal", ignore=shutil.ignore_patterns("__pycache__", "libtemporal.so*"))
+    libdir = tmp_path / "lib"
+    libdir.mkdir()
+    shutil.copy(_library_file(temporal), libdir / "libtemporal.so.1")
+    env = {k: v for k, v in subprocess_env.items() if k != "TEMPORAL_LIBRARY"}
+    env["PYTHONPATH"] = str(site)
+    env["LD_LIBRARY_PATH"] = str(libdir)
+    r = _run_python("import temporal; print('FROM', temporal.library_path, temporal.version())", env)
+    assert "FROM " in r.stdout and "libtemporal.so" in r.stdout, r.stdout + r.stderr
