@@ -106,6 +106,10 @@ func TestUserErrorsExitOneWithOneLine(t *testing.T) {
 	writeInts(t, l3, []int64{3, 2, 1}, "<i4")
 	l0 := filepath.Join(dir, "l0.npy")
 	writeInts(t, l0, []int64{3, 0}, "<i8")
+	nan := filepath.Join(dir, "nan.npy")
+	nanData := make([]float32, 2*3*5)
+	nanData[7] = float32(math.NaN())
+	writeF32(t, nan, nanData, 2, 3, 5)
 	garbage := filepath.Join(dir, "garbage.npy")
 	os.WriteFile(garbage, []byte("not numpy"), 0o644)
 	out := filepath.Join(dir, "y.npy")
@@ -129,6 +133,7 @@ func TestUserErrorsExitOneWithOneLine(t *testing.T) {
 		{"rank 1 input", []string{"predict", "--model", p, "--input", rank1, "--output", out}, "need [B,T,F] or [T,F]"},
 		{"lengths count", []string{"predict", "--model", p, "--input", x, "--lengths", l3, "--output", out}, "need [2]"},
 		{"zero length", []string{"predict", "--model", p, "--input", x, "--lengths", l0, "--output", out}, "outside [1, 3]"},
+		{"non-finite input", []string{"predict", "--model", p, "--input", nan, "--output", out}, "finite"},
 		{"bad padding", []string{"predict", "--model", p, "--input", x, "--padding", "sideways", "--output", out}, "masked or reference"},
 		{"stray argument", []string{"predict", "--model", p, "--input", x, "--output", out, "extra"}, `unexpected argument "extra"`},
 		{"bad heads", []string{"predict", "--model", p, "--input", x, "--output", out, "--heads", "3"}, "num_heads 3"},
