@@ -64,11 +64,15 @@ def _c_kind(decl: str):
     words = [w for w in decl.split() if w not in ("const",)]
     # drop the parameter name when there is one
     base = words[0] if len(words) <= 2 else " ".join(words[:-1])
+    if base == "temporal_log_fn":  # a function pointer typedef
+        return ("ptr",)
     return _C_SCALARS[base]
 
 
 def _ctypes_kind(t):
-    if t in (ctypes.c_void_p, ctypes.c_char_p) or (isinstance(t, type) and issubclass(t, ctypes._Pointer)):
+    if t in (ctypes.c_void_p, ctypes.c_char_p) or (
+        isinstance(t, type) and issubclass(t, (ctypes._Pointer, ctypes._CFuncPtr))
+    ):
         return ("ptr",)
     return (ctypes.sizeof(t), t(-1).value < 0)
 
@@ -85,11 +89,10 @@ def header_signatures() -> dict:
 
 def test_every_header_function_is_declared(temporal):
     """argtypes and restype are set for every function the header declares, with matching
-    widths and signedness (a missing argtypes would pass the 64-bit handles as C ints). Only the
-    log callback is not wrapped yet."""
+    widths and signedness (a missing argtypes would pass the 64-bit handles as C ints)."""
     from temporal import _library
 
-    not_wrapped = {"temporal_set_log_callback"}
+    not_wrapped = set()
     declared = {}
     for attr in dir(_library):
         fn = getattr(_library, attr)
@@ -245,3 +248,50 @@ def test_library_from_the_system_loader(temporal, subprocess_env, tmp_path):
     env["LD_LIBRARY_PATH"] = str(libdir)
     r = _run_python("import temporal; print('FROM', temporal.library_path, temporal.version())", env)
     assert "FROM " in r.stdout and "libtemporal.so" in r.stdout, r.stdout + r.stderr
+
+
+def test_log_callback_receives_messages_and_none_silences(temporal, tmp_path):
+    got = []
+    temporal.set_log_callback(lambda level, msg: got.append((level, msg)), temporal.LOG_DEBUG)
+    try:
+        with temporal.Model.create(dict(feature_dim=4, hidden_dim=4, num_heads=2, num_classes=2, classifier_widths=[4])):
+            pass
+        with pytest.raises(temporal.TemporalIOError):
+            temporal.Model.load(tmp_path / "missing.safetensors")
+    finally:
+        temporal.set_log_callback(None)
+    assert got, "the library logs creating and freeing a model at INFO/DEBUG"
+    assert all(isinstance(l, int) and 1 <= l <= 4 and isinstance(m, str) and m for l, m in got)
+    n = len(got)
+    with temporal.Model.create(dict(feature_dim=4, hidden_dim=4, num_heads=2, num_classes=2, classifier_widths=[4])):
+        pass
+    assert len(got) == n, "no messages after set_log_callback(None)"
+
+
+def test_log_callback_level_filter_and_errors(temporal):
+    got = []
+    temporal.set_log_callback(lambda level, msg: got.append(level), temporal.LOG_ERROR)
+    try:
+        with temporal.Model.create(dict(feature_dim=4, hidden_dim=4, num_heads=2, num_classes=2, classifier_widths=[4])):
+            pass
+    finally:
+        temporal.set_log_callback(None)
+    assert all(level <= temporal.LOG_ERROR for level in got)
+    for bad in (0, 5):
+        with pytest.raises(temporal.InvalidArgumentError):
+            temporal.set_log_callback(print, bad)
+    with pytest.raises(TypeError):
+        temporal.set_log_callback("not callable")
+
+
+def test_log_callback_exception_does_not_escape(temporal, capfd):
+    def boom(level, msg):
+        raise RuntimeError("callback failed")
+
+    temporal.set_log_callback(boom, temporal.LOG_DEBUG)
+    try:
+        with temporal.Model.create(dict(feature_dim=4, hidden_dim=4, num_heads=2, num_classes=2, classifier_widths=[4])) as m:
+            assert m.config.num_classes == 2  # the call itself succeeded
+    finally:
+        temporal.set_log_callback(None)
+    assert "callback failed" in capfd.readouterr().err

@@ -33,6 +33,7 @@ from .errors import (
     TemporalIOError,
     UnsupportedError,
 )
+from ._logging import LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_WARN, log_to_logging, set_log_callback
 from .model import Config, Model
 
 __all__ = [
@@ -46,6 +47,12 @@ __all__ = [
     "cuda_device_count",
     "set_num_threads",
     "get_num_threads",
+    "set_log_callback",
+    "log_to_logging",
+    "LOG_ERROR",
+    "LOG_WARN",
+    "LOG_INFO",
+    "LOG_DEBUG",
     "TemporalError",
     "InvalidArgumentError",
     "BadHandleError",

@@ -328,4 +328,6 @@ f_predict = _declare(
         c_size_t,  # frame_weights_len
     ],
 )
-# temporal_set_log_callback is not wrapped yet; the library is silent by default.
+# void (*temporal_log_fn)(int level, const char *message, void *user)
+LOG_FN = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)
+f_set_log_callback = _declare("temporal_set_log_callback", temporal_status, [LOG_FN, c_int, c_void_p])
