@@ -15,11 +15,30 @@ func NewGrads(m *Model) *Grads {
 
 // Param returns the gradient of the named state_dict tensor (a window into Slab), or nil.
 func (g *Grads) Param(name string) []float32 {
+	if g.model == nil {
+		return nil
+	}
 	i, ok := g.model.index[name]
 	if !ok {
 		return nil
 	}
 	return g.Slab[g.model.paramOffset(i):][:len(g.model.params[i].Data)]
+}
+
+// Params lists the gradients as tensors in state_dict order (Data are windows into Slab), e.g.
+// for the per-tensor norms of gradient clipping. Nil until bound to a model.
+func (g *Grads) Params() []Param {
+	if g.model == nil {
+		return nil
+	}
+	out := make([]Param, len(g.model.params))
+	off := 0
+	for i, p := range g.model.params {
+		n := len(p.Data)
+		out[i] = Param{ParamSpec: p.ParamSpec, Data: g.Slab[off : off+n : off+n]}
+		off += n
+	}
+	return out
 }
 
 // Zero sets every gradient to 0.

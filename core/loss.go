@@ -79,9 +79,28 @@ func (lc LossConfig) alpha(c int) float64 {
 	return float64(lc.Alpha[c])
 }
 
+// ComputeLoss is the loss LossAndGrad reports, from logits [B, C] (B = len(labels)) without a
+// gradient: for validation and test losses, so that they use the same definition.
+func ComputeLoss(lc LossConfig, logits []float32, labels []int64, C int) (float64, error) {
+	B := len(labels)
+	if C < 2 || len(logits) != B*C {
+		return 0, Errf(KindShape, "logits hold %d values for %d labels of %d classes", len(logits), B, C)
+	}
+	if B == 0 {
+		return 0, Errf(KindInvalidArgument, "no labels")
+	}
+	if err := lc.validate(labels, B, C); err != nil {
+		return 0, err
+	}
+	if err := checkFinite(logits, "logits"); err != nil {
+		return 0, err
+	}
+	return lossForward(lc, logits, labels, B, C, nil), nil
+}
+
 // lossForward returns the loss of logits [B, C] against labels [B] and writes its gradient
-// dL/dlogits into dlogits [B, C]. Everything runs in float64 whatever T is. The configuration
-// must have been validated.
+// dL/dlogits into dlogits [B, C] (nil: loss only). Everything runs in float64 whatever T is.
+// The configuration must have been validated.
 func lossForward[T Float](lc LossConfig, logits []T, labels []int64, B, C int, dlogits []T) float64 {
 	s := lc.Smoothing
 	var total float64
@@ -95,7 +114,11 @@ func lossForward[T Float](lc LossConfig, logits []T, labels []int64, B, C int, d
 		}
 	}
 	for b := 0; b < B; b++ {
-		z, dz := logits[b*C:b*C+C], dlogits[b*C:b*C+C]
+		z := logits[b*C : b*C+C]
+		var dz []T
+		if dlogits != nil {
+			dz = dlogits[b*C : b*C+C]
+		}
 		y := int(labels[b])
 		mx := math.Inf(-1)
 		for _, v := range z {
@@ -129,7 +152,7 @@ func lossForward[T Float](lc LossConfig, logits []T, labels []int64, B, C int, d
 				dce += g * math.Pow(omp, g-1) * pt * ce
 			}
 			dce *= a / float64(B)
-			for c := range z {
+			for c := range dz {
 				dz[c] = T(dce * (math.Exp(logp(c)) - q(c)))
 			}
 		case LossCrossEntropy:
@@ -139,7 +162,7 @@ func lossForward[T Float](lc LossConfig, logits []T, labels []int64, B, C int, d
 				smooth -= lc.alpha(c) * logp(c)
 			}
 			total += (1-s)*ay*(-logp(y)) + s/float64(C)*smooth
-			for c := range z {
+			for c := range dz {
 				p := math.Exp(logp(c))
 				g := s / float64(C) * (alphaSum*p - lc.alpha(c))
 				g += (1 - s) * ay * p

@@ -89,3 +89,43 @@ func TestLossAndGradBadInput(t *testing.T) {
 		t.Errorf("float64 path, bad label: %v", err)
 	}
 }
+
+func TestComputeLossEqualsTrainingLoss(t *testing.T) {
+	z32 := make([]float32, len(lossZ))
+	for i, v := range lossZ {
+		z32[i] = float32(v)
+	}
+	for _, lc := range []LossConfig{DefaultLossConfig(), {Kind: LossCrossEntropy, Smoothing: 0.1, Alpha: lossA}} {
+		got, err := ComputeLoss(lc, z32, lossY, 4)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := lossForward(lc, z32, lossY, 3, 4, make([]float32, 12)); got != want {
+			t.Errorf("%+v: ComputeLoss %v, training loss %v", lc, got, want)
+		}
+	}
+	if _, err := ComputeLoss(DefaultLossConfig(), z32, []int64{0, 4, 1}, 4); KindOf(err) != KindInvalidArgument {
+		t.Errorf("label 4 of 4 classes: %v", err)
+	}
+	if _, err := ComputeLoss(DefaultLossConfig(), z32[:11], lossY, 4); KindOf(err) != KindShape {
+		t.Errorf("short logits: %v", err)
+	}
+}
+
+func TestGradsParamsAreSlabWindows(t *testing.T) {
+	m, _, _, _, _, _ := tinyTrainModel(t, true, 2)
+	g := NewGrads(m)
+	for i := range g.Slab {
+		g.Slab[i] = float32(i)
+	}
+	off := 0
+	for _, p := range g.Params() {
+		if got := g.Param(p.Name); len(got) != len(p.Data) || &got[0] != &g.Slab[off] || &p.Data[0] != &g.Slab[off] {
+			t.Fatalf("%s: not the slab window at %d", p.Name, off)
+		}
+		off += len(p.Data)
+	}
+	if off != len(g.Slab) || (&Grads{}).Param("x") != nil {
+		t.Fatal("layout")
+	}
+}
