@@ -15,7 +15,9 @@ package core
 
 import (
 	"bytes"
+	"crypto/sha256"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -245,11 +247,19 @@ type Safetensors struct {
 	index    map[string]int
 }
 
-// ReadSafetensors parses a safetensors file held in data; tensor Data alias data.
+// ReadSafetensors parses a safetensors file held in data; tensor Data alias data. When the
+// metadata carries "sha256" (files from WriteSafetensorsFile and checkpoints) the data section
+// must match it.
 func ReadSafetensors(data []byte) (*Safetensors, error) {
 	h, start, err := readSafetensorsPrefix(bytes.NewReader(data), int64(len(data)))
 	if err != nil {
 		return nil, err
+	}
+	if want, ok := h.Metadata["sha256"]; ok {
+		sum := sha256.Sum256(data[start:])
+		if got := hex.EncodeToString(sum[:]); got != strings.ToLower(want) {
+			return nil, Errf(KindFormat, "safetensors: data section SHA-256 %s does not match the recorded %s (file corrupted)", got, want)
+		}
 	}
 	s := &Safetensors{Metadata: h.Metadata, index: h.index}
 	for _, e := range h.Entries {
@@ -442,4 +452,26 @@ func WriteSafetensors(w io.Writer, tensors []Tensor, metadata map[string]string)
 		}
 	}
 	return nil
+}
+
+// DataSHA256 is the hex SHA-256 of the data section WriteSafetensors writes for tensors: the
+// value to record as metadata "sha256".
+func DataSHA256(tensors []Tensor) string {
+	h := sha256.New()
+	for _, t := range tensors {
+		h.Write(t.Data)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+// WriteSafetensorsFile writes tensors and metadata to path atomically (WriteFileAtomic), adding
+// the data section's SHA-256 as metadata "sha256" so that readers detect corruption. For
+// training state and other files beside checkpoints.
+func WriteSafetensorsFile(path string, tensors []Tensor, metadata map[string]string) error {
+	md := make(map[string]string, len(metadata)+1)
+	for k, v := range metadata {
+		md[k] = v
+	}
+	md["sha256"] = DataSHA256(tensors)
+	return WriteFileAtomic(path, func(w io.Writer) error { return WriteSafetensors(w, tensors, md) })
 }
