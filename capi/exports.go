@@ -316,16 +316,15 @@ func tgo_predict(h C.uint64_t, features *C.float, batch, frames, featureDim C.in
 		e.mu.RLock()
 		defer e.mu.RUnlock()
 		m := e.model
-		cfg := m.Config()
-		if F != int64(cfg.FeatureDim) {
-			return statusErrf(stShape, "feature_dim = %d, but the model takes %d features per frame", F, cfg.FeatureDim)
+		if F != int64(e.featureDim) {
+			return statusErrf(stShape, "feature_dim = %d, but the model takes %d features per frame", F, e.featureDim)
 		}
 		nx, ok := mulChecked(B, T, F)
 		if !ok || B > core.MaxBatch || T > core.MaxFrames {
 			return statusErrf(stOutOfMemory, "batch·frames·feature_dim = %d·%d·%d exceeds the library's limits (batch <= %d, frames <= %d, %d elements)",
 				B, T, F, core.MaxBatch, core.MaxFrames, maxElems)
 		}
-		C_ := int64(cfg.NumClasses)
+		C_ := int64(e.numClasses)
 		nOut := B * C_ // B <= 2^20 and C <= 2^20: no overflow
 		if uint64(outLen) < uint64(nOut) {
 			return statusErrf(stShape, "out_len = %d, needs batch·classes = %d·%d = %d", uint64(outLen), B, C_, nOut)

@@ -24,8 +24,10 @@ const (
 type entry struct {
 	model  *core.Model
 	device string
-	mu     sync.RWMutex // predict shares it; save (and later train-step) takes it exclusively
-	refs   atomic.Int64
+	// Sizes fixed for the model's life, cached so predict need not copy the config.
+	featureDim, numClasses int
+	mu                     sync.RWMutex // predict shares it; save (and later train-step) takes it exclusively
+	refs                   atomic.Int64
 }
 
 var handles struct {
@@ -36,7 +38,8 @@ var handles struct {
 }
 
 func newHandle(model *core.Model, device string) uint64 {
-	e := &entry{model: model, device: device}
+	cfg := model.Config()
+	e := &entry{model: model, device: device, featureDim: cfg.FeatureDim, numClasses: cfg.NumClasses}
 	e.refs.Store(1)
 	handles.Lock()
 	defer handles.Unlock()
