@@ -190,7 +190,11 @@ func Train(cfg TrainConfig, progress func(Progress) bool) (*TrainResult, error) 
 			return nil, err
 		}
 	}
-	if !resumed {
+	if resumed {
+		// Whether the run is finished follows this call's limits: a finished run can be extended
+		// with more epochs or patience.
+		st.Done = (cfg.Patience > 0 && cfg.Val != nil && st.Patience >= cfg.Patience) || st.Epoch >= cfg.Epochs
+	} else {
 		seed := cfg.InitSeed
 		if seed == 0 {
 			seed = to.Seed

@@ -1,0 +1,200 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"libtemporal/core"
+)
+
+// The training-side subcommands register themselves here, after info and predict.
+func init() {
+	commands = append(commands,
+		command{"train", trainArgs, "train a model (or --seeds K models) on HDF5 datasets with the reference recipe", runTrain},
+		command{"eval", evalArgs, "evaluate one model or an ensemble on an HDF5 dataset (accuracy, F1, confusion matrix)", runEval},
+		command{"convert", convertArgs, "write .npy features/labels/lengths as an HDF5 dataset in the reference layout", runConvert},
+	)
+}
+
+const trainArgs = "--train A.h5 --val B.h5 --out DIR [recipe flags] [--resume]"
+
+// intList parses "768,512,256".
+func intList(s string) ([]int, error) {
+	var out []int
+	for _, f := range strings.Split(s, ",") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		v, err := strconv.Atoi(f)
+		if err != nil {
+			return nil, userErr("%q is not a list of integers", s)
+		}
+		out = append(out, v)
+	}
+	return out, nil
+}
+
+func runTrain(argv []string, stdout, stderr io.Writer) int {
+	fs := newFlags("train", trainArgs)
+	d := core.DefaultTrainConfig()
+	trainPath := fs.String("train", "", "training set (HDF5, reference layout)")
+	valPath := fs.String("val", "", "validation set (HDF5) for early stopping and the best model")
+	out := fs.String("out", "", "output directory (best.safetensors, last-<step> pair, checkpoint.json)")
+	epochs := fs.Int("epochs", d.Epochs, "maximum epochs")
+	batch := fs.Int("batch-size", d.BatchSize, "clips per step")
+	lr := fs.Float64("lr", d.Trainer.AdamW.LR, "AdamW learning rate (schedule peak η₀)")
+	wd := fs.Float64("weight-decay", d.Trainer.AdamW.WeightDecay, "AdamW weight decay (every parameter)")
+	patience := fs.Int("patience", d.Patience, "early stopping: epochs without a strictly better val accuracy (0 = off)")
+	seed := fs.Uint64("seed", d.Trainer.Seed, "seed for weights, sampling, augmentation and dropout")
+	seeds := fs.Int("seeds", 1, "train K models with seeds seed+i into DIR/seed-<s> (an ensemble)")
+	hidden := fs.Int("hidden-dim", d.Model.HiddenDim, "LSTM hidden size H")
+	layers := fs.Int("num-layers", d.Model.NumLayers, "LSTM layers")
+	heads := fs.Int("num-heads", d.Model.NumHeads, "attention heads (must divide D)")
+	dropout := fs.Float64("dropout", d.Model.Dropout, "dropout p")
+	uni := fs.Bool("unidirectional", false, "unidirectional LSTM (default bidirectional)")
+	widths := fs.String("classifier-widths", "768,512,256", "classifier hidden widths")
+	etaMin := fs.Float64("eta-min", d.Trainer.EtaMin, "cosine schedule floor η_min")
+	t0 := fs.Int64("t0", d.Trainer.T0, "cosine schedule first period (steps)")
+	tMult := fs.Int64("t-mult", d.Trainer.TMult, "cosine schedule period multiplier")
+	clip := fs.Float64("clip-norm", d.Trainer.ClipNorm, "gradient norm clipping (0 = off)")
+	gamma := fs.Float64("gamma", d.Trainer.Loss.Gamma, "focal loss γ")
+	smoothing := fs.Float64("label-smoothing", d.Trainer.Loss.Smoothing, "label smoothing s")
+	lossName := fs.String("loss", "focal", "loss: focal or ce")
+	noWeights := fs.Bool("no-class-weights", false, "no α class weights (uniform sampling, unweighted loss)")
+	noAug := fs.Bool("no-augment", false, "no training augmentation")
+	padding := fs.String("padding", "masked", "padding mode for training and validation: masked or reference")
+	ckEvery := fs.Int("checkpoint-every", 0, "also commit a checkpoint every N steps (0: every epoch only)")
+	resume := fs.Bool("resume", false, "continue from DIR/checkpoint.json when present")
+	asJSON := fs.Bool("json", false, "progress and result as JSON lines on stdout")
+	quiet := fs.Bool("quiet", false, "no progress output")
+	pos, code, ok := parse(fs, "train", trainArgs, argv, stdout, stderr)
+	if !ok {
+		return code
+	}
+	if len(pos) != 0 {
+		return fail(stderr, "train", userErr("unexpected argument %q", pos[0]))
+	}
+	if *trainPath == "" || *out == "" {
+		return fail(stderr, "train", userErr("--train and --out are required"))
+	}
+	if *seeds < 1 || *seeds > 1000 {
+		return fail(stderr, "train", userErr("--seeds %d out of range [1, 1000]", *seeds))
+	}
+	cw, err := intList(*widths)
+	if err != nil {
+		return fail(stderr, "train", err)
+	}
+	pad, err := core.ParsePadding(*padding)
+	if err != nil {
+		return fail(stderr, "train", err)
+	}
+	cfg := d
+	cfg.Model = core.Config{HiddenDim: *hidden, NumLayers: *layers, NumHeads: *heads, Dropout: *dropout,
+		Bidirectional: !*uni, ClassifierWidths: cw}
+	cfg.Epochs, cfg.BatchSize, cfg.Patience = *epochs, *batch, *patience
+	cfg.Trainer.AdamW.LR, cfg.Trainer.AdamW.WeightDecay = *lr, *wd
+	cfg.Trainer.EtaMin, cfg.Trainer.T0, cfg.Trainer.TMult, cfg.Trainer.ClipNorm = *etaMin, *t0, *tMult, *clip
+	cfg.Trainer.Loss.Gamma, cfg.Trainer.Loss.Smoothing = *gamma, *smoothing
+	switch *lossName {
+	case "focal":
+		cfg.Trainer.Loss.Kind = core.LossFocal
+	case "ce", "cross-entropy":
+		cfg.Trainer.Loss.Kind = core.LossCrossEntropy
+	default:
+		return fail(stderr, "train", userErr("--loss %q: want focal or ce", *lossName))
+	}
+	cfg.Trainer.Padding = pad
+	cfg.NoClassWeights = *noWeights
+	cfg.Augment.Enabled = !*noAug
+	cfg.CheckpointEvery, cfg.Resume = *ckEvery, *resume
+
+	train, err := core.OpenHDF5Dataset(*trainPath)
+	if err != nil {
+		return fail(stderr, "train", err)
+	}
+	defer train.Close()
+	cfg.Train = train
+	if *valPath != "" {
+		val, err := core.OpenHDF5Dataset(*valPath)
+		if err != nil {
+			return fail(stderr, "train", err)
+		}
+		defer val.Close()
+		cfg.Val = val
+	}
+	term := isTerminal(stderr)
+	for i := 0; i < *seeds; i++ {
+		c := cfg
+		c.Trainer.Seed = *seed + uint64(i)
+		c.OutDir = *out
+		if *seeds > 1 {
+			c.OutDir = filepath.Join(*out, fmt.Sprintf("seed-%d", c.Trainer.Seed))
+		}
+		res, err := core.Train(c, progressPrinter(stdout, stderr, *asJSON, *quiet, term, c.Trainer.Seed, *seeds > 1))
+		if err != nil {
+			return fail(stderr, "train", err)
+		}
+		summary := map[string]any{"out": c.OutDir, "seed": c.Trainer.Seed, "best_val_accuracy": res.BestValAccuracy,
+			"best_epoch": res.BestEpoch, "epochs": res.Epochs, "steps": res.Steps, "stopped_early": res.StoppedEarly,
+			"best_model": res.BestPath}
+		if *asJSON {
+			b, _ := json.Marshal(map[string]any{"result": summary})
+			fmt.Fprintln(stdout, string(b))
+		} else {
+			fmt.Fprintf(stdout, "seed %d: best val accuracy %.4f at epoch %d (%d epochs, %d steps%s); best model %s\n",
+				c.Trainer.Seed, res.BestValAccuracy, res.BestEpoch, res.Epochs, res.Steps,
+				map[bool]string{true: ", stopped early", false: ""}[res.StoppedEarly], res.BestPath)
+		}
+	}
+	return exitOK
+}
+
+// isTerminal reports whether w is a character device (a live progress line makes sense).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+// progressPrinter shows a live line on a terminal (epoch, step, loss, lr, val metrics, ETA), a
+// plain line per epoch otherwise, or JSON lines.
+func progressPrinter(stdout, stderr io.Writer, asJSON, quiet, term bool, seed uint64, multi bool) func(core.Progress) bool {
+	prefix := ""
+	if multi {
+		prefix = fmt.Sprintf("[seed %d] ", seed)
+	}
+	return func(p core.Progress) bool {
+		switch {
+		case quiet:
+		case asJSON:
+			if p.Phase == "epoch" || term {
+				b, _ := json.Marshal(p)
+				fmt.Fprintln(stdout, string(b))
+			}
+		case p.Phase == "step" && term:
+			width := 24
+			done := width * p.StepInEpoch / max(p.StepsPerEpoch, 1)
+			fmt.Fprintf(stderr, "\r%sepoch %d/%d [%s%s] step %d loss %.4f lr %.2e best %.4f ETA %s   ", prefix,
+				p.Epoch, p.Epochs, strings.Repeat("=", done), strings.Repeat(" ", width-done), p.Step, p.Loss, p.LR,
+				p.BestValAccuracy, p.ETA.Round(time.Second))
+		case p.Phase == "epoch":
+			if term {
+				fmt.Fprint(stderr, "\r\033[K")
+			}
+			fmt.Fprintf(stderr, "%sepoch %d/%d: loss %.4f val_loss %.4f val_acc %.4f val_macro_f1 %.4f best %.4f (epoch %d) lr %.2e elapsed %s ETA %s\n",
+				prefix, p.Epoch, p.Epochs, p.Loss, p.ValLoss, p.ValAccuracy, p.ValMacroF1, p.BestValAccuracy, p.BestEpoch,
+				p.LR, p.Elapsed.Round(time.Second), p.ETA.Round(time.Second))
+		}
+		return true
+	}
+}
