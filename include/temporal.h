@@ -219,7 +219,9 @@ const char *temporal_status_string(temporal_status st);
 size_t temporal_last_error(char *buf, size_t cap);
 
 /* Sets the number of worker threads one call may use (0: the number of cores, the default).
- * Results depend only on this setting and the shapes, never on timing.
+ * Results depend only on this setting and the shapes, never on timing. In this version every
+ * call still computes on the calling thread (OpenBLAS single-threaded); the setting is recorded
+ * and takes effect when the library's worker pool lands. Process-wide.
  *   TEMPORAL_ERR_INVALID_ARGUMENT  n < 0 or n > 4096 */
 temporal_status temporal_set_num_threads(int n);
 
@@ -352,8 +354,8 @@ temporal_status temporal_model_set_class_names(temporal_model m, const char *con
  *                  the attention-pooling weight of each frame (each clip's weights sum to 1;
  *                  0 for padding frames: t >= lengths[b] in masked mode, t >= max(lengths) in
  *                  reference mode).
- * Thread-safe; any number of predicts may share one model. Allocates no per-call memory in the
- * steady state. On failure the contents of out and frame_weights are unspecified.
+ * Thread-safe; any number of predicts may share one model. Work space is reused between calls.
+ * On failure the contents of out and frame_weights are unspecified.
  *   TEMPORAL_ERR_INVALID_ARGUMENT  features or out NULL; batch < 1; frames < 1; feature_dim < 1;
  *                                  a length outside [1, frames]; opt->struct_size too small;
  *                                  opt->padding or opt->output not a known value
