@@ -436,3 +436,22 @@ func TestLoadFileReadsStraightIntoTheSlab(t *testing.T) {
 	}
 	assertSameModel(t, got, m)
 }
+
+// BenchmarkSaveLoadReference saves and loads the reference-size model (65,277,701 parameters,
+// 261 MB): run with -bench SaveLoad -benchtime 3x.
+func BenchmarkSaveLoadReference(b *testing.B) {
+	m, err := NewModelInit(DefaultConfig(), 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	path := filepath.Join(b.TempDir(), "ref.safetensors")
+	b.SetBytes(int64(4 * len(m.Slab())))
+	for i := 0; i < b.N; i++ {
+		if err := m.SaveFile(path); err != nil {
+			b.Fatal(err)
+		}
+		if _, err := LoadFile(path, LoadOptions{}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
