@@ -80,6 +80,10 @@ func (m *Model) checkTrain(xLen, B, T int, lengths []int32, labels []int64, opt 
 	if err != nil {
 		return 0, nil, err
 	}
+	if e := workspaceElems(m.cfg, B, Tp) + trainWorkspaceElems(m.cfg, B, Tp); e > maxWorkspaceElems {
+		return 0, nil, Errf(KindOutOfMemory, "training on a batch of %d clips of %d frames needs %d workspace values, over the limit %d",
+			B, Tp, e, int64(maxWorkspaceElems))
+	}
 	if err := opt.Loss.validate(labels, B, m.cfg.NumClasses); err != nil {
 		return 0, nil, err
 	}
@@ -90,6 +94,22 @@ func (m *Model) checkTrain(xLen, B, T int, lengths []int32, labels []int64, opt 
 		return 0, nil, Errf(KindInvalidArgument, "dropout needs a random generator (TrainStepOptions.RNG)")
 	}
 	return Tp, &dropper{rng: opt.RNG}, nil
+}
+
+// trainWorkspaceElems estimates the values ensureTrain adds (with dropout masks) to a forward's
+// workspace.
+func trainWorkspaceElems(cfg Config, B, Tp int) int64 {
+	b, t := int64(B), int64(Tp)
+	H, D, P, L := int64(cfg.HiddenDim), int64(cfg.D()), int64(cfg.PoolDim()), int64(cfg.NumLayers)
+	n := b * t * (5*H + (2*(L-1)+6)*D + 4*H + 4*P)
+	n += 2 * b * int64(cfg.NumHeads) * t * t
+	n += t * (4*D + t + 2*P)
+	var w int64
+	for _, x := range cfg.ClassifierWidths {
+		w += int64(x)
+	}
+	n += b * (4*w + D + 6*H + 2*int64(cfg.NumClasses))
+	return n
 }
 
 // lossAndGrad is the training-mode forward, the loss and the backward over a validated batch;

@@ -129,3 +129,33 @@ func TestGradsParamsAreSlabWindows(t *testing.T) {
 		t.Fatal("layout")
 	}
 }
+
+// TestTrainWorkspaceEstimate: the estimate that refuses absurd training batches before
+// allocating covers what ensureTrain really allocates.
+func TestTrainWorkspaceEstimate(t *testing.T) {
+	for _, cfg := range []Config{DefaultConfig(), {FeatureDim: 4, HiddenDim: 3, NumLayers: 1, NumHeads: 3,
+		NumClasses: 9, Bidirectional: true, ClassifierWidths: []int{2}}} {
+		cfg.HiddenDim = min(cfg.HiddenDim, 32) // keep the allocation small
+		cfg.NumHeads = min(cfg.NumHeads, 2)
+		for _, bt := range [][2]int{{1, 1}, {3, 7}, {5, 2}} {
+			ws := &workspace[float32]{}
+			ws.ensureTrain(cfg, bt[0], bt[1], true)
+			tb := &ws.tr
+			n := 0
+			for _, s := range [][]float32{tb.projPre, tb.projDrop, tb.projMask, tb.probsDrop, tb.probsMask,
+				tb.attnMask, tb.resid, tb.poolPre, tb.poolDrop, tb.poolMask, tb.logits, tb.dlogits, tb.dpooled,
+				tb.dattended, tb.dresid, tb.dctx, tb.dqkv, tb.dprobs, tb.dpoolHid, tb.dpoolPre, tb.dlayer[0],
+				tb.dlayer[1], tb.dgates, tb.dh, tb.dc, tb.drec, tb.dproj, tb.dprojPre} {
+				n += len(s)
+			}
+			for _, ss := range [][][]float32{tb.layerDrop, tb.layerMask, tb.clsDrop, tb.clsMask, tb.dcls, tb.dclsPre} {
+				for _, s := range ss {
+					n += len(s)
+				}
+			}
+			if est := trainWorkspaceElems(cfg, bt[0], bt[1]); int64(n) > est {
+				t.Errorf("B=%d Tp=%d: ensureTrain allocates %d values, estimate %d", bt[0], bt[1], n, est)
+			}
+		}
+	}
+}
