@@ -1,12 +1,12 @@
 // Package npy reads and writes NumPy .npy files: float32 arrays of any rank (C order,
 // little-endian) and integer vectors, as the command-line tool exchanges them.
 //
-// Hand-written rather than codeberg.org/sbinet/npyio v0.14.0, whose reader we checked: it
-// slices the header at the last '\n' without checking there is one (a panic on a header
-// without a newline), slices the shape text without bounds checks, multiplies the shape
-// without overflow or sign checks, allocates the element count the header claims before
-// reading any data, and treats a short read (EOF) as success, leaving zeros. Files here come
-// from users, so every size is checked against limits and the data length must match exactly.
+// Hand-written rather than codeberg.org/sbinet/npyio v0.14.0, which we tried on bad files: it
+// panics on a header without a trailing newline and on a malformed shape (slice bounds out of
+// range), accepts a negative dimension as an empty array with no error, reports truncated data
+// only as a bare EOF, and allocates the element count the header claims before reading any
+// data (shape product unchecked for overflow). Files here come from users, so every size is
+// checked against limits first and the data length must match the shape exactly.
 package npy
 
 import (
