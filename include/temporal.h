@@ -272,8 +272,8 @@ temporal_status temporal_model_create(const temporal_model_config *cfg, uint64_t
 /* Loads a safetensors checkpoint (ours, or a PyTorch state_dict saved with safetensors) onto a
  * device (NULL: "cpu"). Heads come from the file's metadata, else 12; use temporal_model_load_ex
  * to override. *out is set to 0 on failure (when out is not NULL).
- *   TEMPORAL_ERR_INVALID_ARGUMENT  path or out NULL; unknown device string
- *   TEMPORAL_ERR_IO                path missing, unreadable, or a directory
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  path or out NULL; path empty; unknown device string
+ *   TEMPORAL_ERR_IO                path missing, unreadable, or not a regular file (a directory)
  *   TEMPORAL_ERR_FORMAT            not a valid checkpoint: truncated, corrupt header, wrong tensor
  *                                  names/shapes/dtype, checksum mismatch
  *   TEMPORAL_ERR_NUMERIC           the weights hold NaN or Inf
@@ -290,7 +290,8 @@ temporal_status temporal_model_load_ex(const char *path, const temporal_load_opt
 
 /* Loads a checkpoint from len bytes at data (the file's contents). The bytes are copied or
  * parsed during the call and not kept. Statuses as temporal_model_load, except no
- * TEMPORAL_ERR_IO; data == NULL or len == 0 is TEMPORAL_ERR_INVALID_ARGUMENT; unmapped data is
+ * TEMPORAL_ERR_IO; data == NULL or len == 0 is TEMPORAL_ERR_INVALID_ARGUMENT; a len larger than
+ * any checkpoint the library accepts is TEMPORAL_ERR_OUT_OF_MEMORY; unmapped data is
  * TEMPORAL_ERR_INTERNAL. */
 temporal_status temporal_model_load_memory(const void *data, size_t len, const char *device,
                                            temporal_model *out);
@@ -320,7 +321,10 @@ temporal_status temporal_model_free(temporal_model m);
 /* Fills *out with the model's configuration and num_params / num_class_names. Set
  * out->struct_size first (temporal_model_config_default()); only that many bytes are written.
  *   TEMPORAL_ERR_INVALID_ARGUMENT  out NULL; out->struct_size too small
- *   TEMPORAL_ERR_BAD_HANDLE        m is 0, freed or never issued */
+ *   TEMPORAL_ERR_BAD_HANDLE        m is 0, freed or never issued
+ *   TEMPORAL_ERR_UNSUPPORTED       the model (from a foreign file) has more than
+ *                                  TEMPORAL_MAX_CLASSIFIER_WIDTHS hidden classifier layers
+ *   TEMPORAL_ERR_INTERNAL          unmapped out memory */
 temporal_status temporal_model_info(temporal_model m, temporal_model_config *out);
 
 /* Copies the name of class index (0-based) into buf like snprintf (NUL-terminated when
