@@ -112,15 +112,65 @@ def test_pytorch_parity_fixture(temporal, case, padding):
         assert np.abs(got - want).max() <= tol, (case, padding, np.abs(got - want).max(), tol)
 
 
-def test_committed_small_checkpoint(temporal):
-    """tests/data/small.safetensors gives the committed expected logits within 1e-6."""
-    ckpt = DATA / "small.safetensors"
-    if not ckpt.exists():
-        pytest.skip("tests/data/small.safetensors is not committed yet")
-    expected = sorted(DATA.glob("small*expected*")) + sorted(DATA.glob("small*.io.safetensors"))
-    if not expected:
-        pytest.skip("no expected-logits file next to tests/data/small.safetensors")
-    io, _ = st_io.read(expected[0])
-    with temporal.Model.load(ckpt) as m:
-        logits = m.predict(io["features"], io.get("lengths"))
-    np.testing.assert_allclose(logits, io["logits"], atol=1e-6, rtol=0)
+def read_golden(path):
+    """tests/data/small.case.bin (format in tests/golden/main.go), as a dict of arrays."""
+    raw = path.read_bytes()
+    assert raw[:4] == b"TGLD" and int.from_bytes(raw[4:8], "little") == 1, "not a version-1 golden case"
+    B, T, F, C = np.frombuffer(raw, "<i4", 4, 8)
+    off = 24
+    out = {"B": int(B), "T": int(T), "F": int(F), "C": int(C)}
+
+    def take(name, dtype, shape):
+        nonlocal off
+        n = int(np.prod(shape))
+        out[name] = np.frombuffer(raw, dtype, n, off).reshape(shape)
+        off += n * 4
+
+    take("lengths", "<i4", (B,))
+    take("features", "<f4", (B, T, F))
+    for mode in ("masked", "reference"):
+        take(f"logits_{mode}", "<f4", (B, C))
+        take(f"fw_{mode}", "<f4", (B, T))
+    take("probs_masked", "<f4", (B, C))
+    take("logits_full", "<f4", (B, C))
+    assert off == len(raw), "trailing bytes in the golden case"
+    return out
+
+
+GOLDEN_CONFIG = dict(feature_dim=16, hidden_dim=8, num_layers=2, num_heads=2, num_classes=3, dropout=0.4,
+                     bidirectional=True, classifier_widths=(12, 8))
+
+
+@pytest.fixture(scope="module")
+def golden():
+    case = DATA / "small.case.bin"
+    if not case.exists():
+        pytest.skip("tests/data/small.case.bin is not there (go run ./tests/golden -out tests/data)")
+    return read_golden(case)
+
+
+def _check_golden(m, g):
+    np.testing.assert_allclose(m.predict(g["features"], g["lengths"]), g["logits_masked"], atol=1e-6, rtol=0)
+    for mode in ("masked", "reference"):
+        logits, w = m.predict(g["features"], g["lengths"], padding=mode, return_frame_weights=True)
+        np.testing.assert_allclose(logits, g[f"logits_{mode}"], atol=1e-6, rtol=0)
+        np.testing.assert_allclose(w, g[f"fw_{mode}"], atol=1e-6, rtol=0)
+    np.testing.assert_allclose(m.predict_proba(g["features"], g["lengths"]), g["probs_masked"], atol=1e-6, rtol=0)
+    np.testing.assert_allclose(m.predict(g["features"]), g["logits_full"], atol=1e-6, rtol=0)
+
+
+def test_committed_small_checkpoint_gives_the_go_core_outputs(temporal, golden):
+    """tests/data/small.safetensors reproduces the Go core's logits, frame weights and
+    probabilities (tests/data/small.case.bin) within 1e-6, as the C and C++ tests check."""
+    with temporal.Model.load(DATA / "small.safetensors") as m:
+        assert m.config == temporal.Config(**GOLDEN_CONFIG, class_names=("walk", "run", "jump"),
+                                           num_params=m.config.num_params)
+        assert m.config.num_params == temporal.Config(**GOLDEN_CONFIG).num_params
+        _check_golden(m, golden)
+
+
+def test_create_with_the_golden_seed_gives_the_same_model(temporal, golden):
+    """Initialisation is deterministic in the seed across languages: create(config, 1234) is the
+    committed model."""
+    with temporal.Model.create(GOLDEN_CONFIG, seed=1234) as m:
+        _check_golden(m, golden)
