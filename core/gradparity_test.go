@@ -84,8 +84,11 @@ func zeroGradSlice(name string, D int) (lo, hi int, ok bool) {
 // PyTorch's float32 and float64 runs and for the float64 path against PyTorch's float64 run
 // (much tighter); mathematically zero slices under an absolute bound; dead-ReLU zeros exact.
 func TestGradParity(t *testing.T) {
-	var worst32, worst32vs64, worst64, worstLoss32, worstLoss64, worstZero float64
-	var worst32Where, worst64Where string
+	type worstOf struct {
+		g32, g32vs64, g64, loss32, loss64, zero float64
+		g32Where, g64Where                      string
+	}
+	worstBy := map[Padding]*worstOf{PaddingMasked: {}, PaddingReference: {}}
 	for _, name := range gradCases {
 		f := loadTrainFixture(t, name)
 		m := f.model
@@ -96,6 +99,7 @@ func TestGradParity(t *testing.T) {
 		}
 		for _, pad := range []Padding{PaddingMasked, PaddingReference} {
 			opt := TrainStepOptions{Padding: pad, Loss: f.loss}
+			wo := worstBy[pad]
 			g := NewGrads(m)
 			loss, err := m.LossAndGrad(f.features, f.B, f.T, f.lengths, f.labels, opt, g)
 			if err != nil {
@@ -111,8 +115,8 @@ func TestGradParity(t *testing.T) {
 			if e32 > b32 {
 				t.Errorf("%s/%s loss %v, PyTorch %v", name, pad, loss, wantLoss32)
 			}
-			worstLoss32 = math.Max(worstLoss32, math.Abs(float64(loss)-wantLoss)/math.Abs(wantLoss))
-			worstLoss64 = math.Max(worstLoss64, math.Abs(loss64-wantLoss)/math.Abs(wantLoss))
+			wo.loss32 = math.Max(wo.loss32, math.Abs(float64(loss)-wantLoss)/math.Abs(wantLoss))
+			wo.loss64 = math.Max(wo.loss64, math.Abs(loss64-wantLoss)/math.Abs(wantLoss))
 			if math.Abs(loss64-wantLoss) > 1e-12*math.Abs(wantLoss) {
 				t.Errorf("%s/%s float64 loss %v, PyTorch %v", name, pad, loss64, wantLoss)
 			}
@@ -136,7 +140,7 @@ func TestGradParity(t *testing.T) {
 				if hasZero {
 					for i := lo; i < hi; i++ {
 						for _, v := range []float64{float64(got32[i]), got64[i]} {
-							worstZero = math.Max(worstZero, math.Abs(v)/gmax)
+							wo.zero = math.Max(wo.zero, math.Abs(v)/gmax)
 							if math.Abs(v) >= 1e-6*gmax {
 								t.Errorf("%s/%s %s[%d] = %.3g, mathematically 0 (bound %.3g)", name, pad, p.Name, i, v, 1e-6*gmax)
 							}
@@ -164,17 +168,17 @@ func TestGradParity(t *testing.T) {
 						t.Errorf("%s (%s): max|Δ| = %.3g > %.3g", where, ref.what, e, bound)
 					}
 					r := e / (bound - 1e-6 + 1e-300) * 1e-4 // error relative to max|ref|
-					if ref.what == "float32 vs torch32" && r > worst32 {
-						worst32, worst32Where = r, where
+					if ref.what == "float32 vs torch32" && r > wo.g32 {
+						wo.g32, wo.g32Where = r, where
 					}
 					if ref.what == "float32 vs torch64" {
-						worst32vs64 = math.Max(worst32vs64, r)
+						wo.g32vs64 = math.Max(wo.g32vs64, r)
 					}
 				}
 				e64, bound64 := maxErr(pick(got64), pick(want64))
 				r64 := e64 / (bound64 - 1e-6 + 1e-300) * 1e-4
-				if r64 > worst64 {
-					worst64, worst64Where = r64, where
+				if r64 > wo.g64 {
+					wo.g64, wo.g64Where = r64, where
 				}
 				if r64 > 1e-9 {
 					t.Errorf("%s (float64 vs torch64): max|Δ|/max|ref| = %.3g > 1e-9", where, r64)
@@ -192,8 +196,11 @@ func TestGradParity(t *testing.T) {
 			}
 		}
 	}
-	t.Logf("loss: float32 rel err vs torch64 %.3g, float64 %.3g", worstLoss32, worstLoss64)
-	t.Logf("gradients, max|Δ|/max|ref| per tensor: float32 vs torch32 %.3g (%s), float32 vs torch64 %.3g, float64 vs torch64 %.3g (%s)",
-		worst32, worst32Where, worst32vs64, worst64, worst64Where)
-	t.Logf("zero slices: worst |g|/max|g| = %.3g", worstZero)
+	for _, pad := range []Padding{PaddingMasked, PaddingReference} {
+		wo := worstBy[pad]
+		t.Logf("%s: loss rel err vs torch64: float32 %.3g, float64 %.3g", pad, wo.loss32, wo.loss64)
+		t.Logf("%s: gradients max|Δ|/max|ref| per tensor: float32 vs torch32 %.3g (%s), float32 vs torch64 %.3g, float64 vs torch64 %.3g (%s)",
+			pad, wo.g32, wo.g32Where, wo.g32vs64, wo.g64, wo.g64Where)
+		t.Logf("%s: zero slices: worst |g|/max|g| = %.3g", pad, wo.zero)
+	}
 }
