@@ -28,11 +28,12 @@ from typing import Optional
 import numpy as np
 import pytest
 
-REPO = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # st_io, temporal_testlib
+
+from temporal_testlib import REPO, SMALL_CONFIG  # noqa: E402
+
 BINDING_DIR = REPO / "bindings" / "python"
 BUILD_DIR = REPO / "build" / "pytest-lib"
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))  # for st_io
 
 if importlib.util.find_spec("temporal") is None:
     sys.path.insert(0, str(BINDING_DIR))
@@ -98,18 +99,6 @@ def subprocess_env():
     pkg_parent = str(Path(t.__file__).resolve().parents[1])
     env["PYTHONPATH"] = os.pathsep.join([pkg_parent, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return env
-
-
-SMALL_CONFIG = dict(
-    feature_dim=16,
-    hidden_dim=12,
-    num_layers=2,
-    num_heads=4,
-    num_classes=5,
-    dropout=0.4,
-    bidirectional=True,
-    classifier_widths=(24, 16, 8),
-)
 
 
 @pytest.fixture(scope="session")

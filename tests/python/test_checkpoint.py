@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import st_io
-from conftest import REPO, SMALL_CONFIG
+from temporal_testlib import REPO, SMALL_CONFIG
 
 PARITY = REPO / "tests" / "parity" / "fixtures"
 DATA = REPO / "tests" / "data"

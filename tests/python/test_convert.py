@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 import st_io
-from conftest import REPO
+from temporal_testlib import REPO
 
 torch = pytest.importorskip("torch")
 

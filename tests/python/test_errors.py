@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import SMALL_CONFIG
+from temporal_testlib import SMALL_CONFIG
 
 F = SMALL_CONFIG["feature_dim"]
 

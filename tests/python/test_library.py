@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from conftest import REPO
+from temporal_testlib import REPO
 
 HEADER = REPO / "include" / "temporal.h"
 

@@ -8,7 +8,7 @@ import os
 import numpy as np
 import pytest
 
-from conftest import REPO
+from temporal_testlib import REPO
 
 SMALL = REPO / "tests" / "data" / "small.safetensors"
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from conftest import SMALL_CONFIG
+from temporal_testlib import SMALL_CONFIG
 
 C = SMALL_CONFIG["num_classes"]
 F = SMALL_CONFIG["feature_dim"]

@@ -10,7 +10,7 @@ import textwrap
 
 import pytest
 
-from conftest import SMALL_CONFIG
+from temporal_testlib import SMALL_CONFIG
 
 
 def _run(code: str, env) -> subprocess.CompletedProcess:

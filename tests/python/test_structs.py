@@ -12,7 +12,7 @@ import textwrap
 
 import pytest
 
-from conftest import REPO
+from temporal_testlib import REPO
 
 STRUCTS = {
     "temporal_model_config": "ModelConfigStruct",

@@ -7,7 +7,7 @@ import threading
 
 import numpy as np
 
-from conftest import SMALL_CONFIG
+from temporal_testlib import SMALL_CONFIG
 
 F = SMALL_CONFIG["feature_dim"]
 
