@@ -14,9 +14,10 @@ type TrainStepOptions struct {
 
 // LossAndGrad runs the model in training mode on x [B, T, F] with optional lengths [B] and
 // labels [B] in [0, C), then the backward pass. It zeroes g first and returns the mean loss.
-// Shapes and lengths are validated as Forward does. Like every parameter writer it must be
-// excluded from concurrent Forward calls by the caller only when weights change; LossAndGrad
-// itself only reads the weights.
+// Shapes, lengths and finiteness are validated as Forward does, labels and the loss config
+// before anything runs. It only reads the weights, so it may run beside Forward calls; g must
+// not be shared between concurrent calls. With opt.Dropout the masks come from opt.RNG in a
+// fixed order, so a seed reproduces a step bitwise.
 func (m *Model) LossAndGrad(x []float32, B, T int, lengths []int32, labels []int64, opt TrainStepOptions, g *Grads) (float32, error) {
 	if g == nil || len(g.Slab) != len(m.slab) {
 		return 0, Errf(KindInvalidArgument, "gradients are not shaped like this model's parameters")
