@@ -228,7 +228,7 @@ func checkpointConfig(h *stHeader, opt LoadOptions) (Config, error) {
 			if headsFrom != "metadata" {
 				kind = KindInvalidArgument
 			}
-			return cfg, Errf(kind, "num_heads %d from %s does not divide D = %d; pass the head count (LoadOptions.NumHeads)", cfg.NumHeads, headsFrom, cfg.D())
+			return cfg, Errf(kind, "num_heads %d from %s does not divide D = %d; give the head count explicitly", cfg.NumHeads, headsFrom, cfg.D())
 		}
 		return cfg, Wrap(KindFormat, err, "checkpoint config")
 	}

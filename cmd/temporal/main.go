@@ -137,7 +137,7 @@ func runInfo(argv []string, stdout, stderr io.Writer) int {
 	if len(pos) != 1 {
 		return fail(stderr, "info", userErr("need exactly one checkpoint file, got %d arguments", len(pos)))
 	}
-	m, err := core.LoadFile(pos[0], core.LoadOptions{NumHeads: *heads})
+	m, err := loadModel(pos[0], *heads)
 	if err != nil {
 		return fail(stderr, "info", err)
 	}
@@ -217,7 +217,7 @@ func predict(pos []string, modelPath, inputPath, lengthsPath, padding string, he
 	default:
 		return userErr("--padding must be masked or reference, not %q", padding)
 	}
-	m, err := core.LoadFile(modelPath, core.LoadOptions{NumHeads: heads})
+	m, err := loadModel(modelPath, heads)
 	if err != nil {
 		return err
 	}
@@ -290,6 +290,16 @@ func predict(pos []string, modelPath, inputPath, lengthsPath, padding string, he
 		return writeNpy(fwPath, fw, fwShape)
 	}
 	return nil
+}
+
+// loadModel loads a checkpoint; a file without a head count whose D the default 12 does not
+// divide gets a hint naming the flag.
+func loadModel(path string, heads int) (*core.Model, error) {
+	m, err := core.LoadFile(path, core.LoadOptions{NumHeads: heads})
+	if err != nil && heads == 0 && strings.Contains(err.Error(), "give the head count explicitly") {
+		return nil, core.Errf(core.KindOf(err), "%v (use --heads N)", err)
+	}
+	return m, err
 }
 
 func readNpy(path string) (*npy.Array, error) {

@@ -106,6 +106,20 @@ func TestUserErrorsExitOneWithOneLine(t *testing.T) {
 	writeInts(t, l3, []int64{3, 2, 1}, "<i4")
 	l0 := filepath.Join(dir, "l0.npy")
 	writeInts(t, l0, []int64{3, 0}, "<i8")
+	// A PyTorch-style file (no metadata) of a model with D = 8: the default 12 heads do not fit.
+	noHeads := filepath.Join(dir, "noheads.safetensors")
+	{
+		m := testModel(t)
+		var ts []core.Tensor
+		for _, p := range m.Params() {
+			ts = append(ts, core.F32Tensor(p.Name, p.Data, p.Shape...))
+		}
+		f, _ := os.Create(noHeads)
+		if err := core.WriteSafetensors(f, ts, nil); err != nil {
+			t.Fatal(err)
+		}
+		f.Close()
+	}
 	nan := filepath.Join(dir, "nan.npy")
 	nanData := make([]float32, 2*3*5)
 	nanData[7] = float32(math.NaN())
@@ -136,6 +150,7 @@ func TestUserErrorsExitOneWithOneLine(t *testing.T) {
 		{"non-finite input", []string{"predict", "--model", p, "--input", nan, "--output", out}, "finite"},
 		{"bad padding", []string{"predict", "--model", p, "--input", x, "--padding", "sideways", "--output", out}, "masked or reference"},
 		{"stray argument", []string{"predict", "--model", p, "--input", x, "--output", out, "extra"}, `unexpected argument "extra"`},
+		{"heads not recorded", []string{"info", noHeads}, "use --heads N"},
 		{"bad heads", []string{"predict", "--model", p, "--input", x, "--output", out, "--heads", "3"}, "num_heads 3"},
 		{"output in missing dir", []string{"predict", "--model", p, "--input", x, "--output", filepath.Join(dir, "no", "y.npy")}, "y.npy"},
 	}
