@@ -277,3 +277,31 @@ def test_zero_and_never_issued_handles_are_bad_handle(temporal):
     for h in (0, 1, 0x1234_5678_9ABC_DEF0, 2**64 - 1):
         assert _library.f_model_free(h) == 2
         assert _library.last_error()
+
+
+def test_models_are_not_picklable(temporal, small_model):
+    import pickle
+
+    with pytest.raises(TypeError, match="save"):
+        pickle.dumps(small_model)
+
+
+def test_unmapped_buffers_are_internal_errors_not_crashes(temporal, small_model, batch):
+    """Straight through ctypes (the binding itself never does this): a wild input or output
+    pointer is caught by the library's probes (header: Faults)."""
+    import ctypes
+
+    from temporal import _library
+
+    x, lengths = batch
+    out = np.empty((4, SMALL_CONFIG["num_classes"]), np.float32)
+    opt = _library.predict_options_default()
+    B, T, Fd = x.shape
+    for feats, o in ((0xDEAD0000, out.ctypes.data), (x.ctypes.data, 0xDEAD0000)):
+        st = _library.f_predict(small_model.handle, feats, B, T, Fd, None, ctypes.byref(opt), o, out.size, None, 0)
+        assert st == 9
+        assert "0xdead0000" in _library.last_error()
+    st = _library.f_predict(small_model.handle, None, B, T, Fd, None, ctypes.byref(opt), out.ctypes.data, out.size, None, 0)
+    assert st == 1
+    st = _library.f_predict(small_model.handle, x.ctypes.data, B, T, Fd, None, ctypes.byref(opt), out.ctypes.data, out.size - 1, None, 0)
+    assert st == 5

@@ -544,6 +544,13 @@ class Model:
             return  # the handle belongs to the parent's library; nothing to do in a child
         _lib.check(_lib.f_model_free(self._handle))
 
+    def __reduce__(self):
+        raise TypeError(
+            "a temporal.Model cannot be pickled: its handle is valid only in this process. "
+            "Save it (model.save(path)) and load it in the other process, or pass the bytes of "
+            "the file to Model.load_bytes there."
+        )
+
     def __enter__(self) -> "Model":
         return self
 
