@@ -420,10 +420,11 @@ func (m *Model) ReleaseWorkspaces() {
 	m.wsMu.Unlock()
 }
 
-// forward is the whole model over a validated batch. Tp = max(lengths) (or T). With train the
-// backward's extra activations are kept (ensureTrain must have sized them) and dr, when not nil,
-// applies dropout where DESIGN §2 places it; without train (inference) nothing else is written.
-// Dropout off is exactly the inference computation.
+// forward is the whole model over a validated batch. Tp = max(lengths) (or T). With train it
+// also keeps what the backward reads (the inputs of layers that inference runs in place), and
+// dr, when not nil, applies dropout where DESIGN §2 places it; without train (inference) the
+// training buffers are neither sized nor touched. Dropout off is exactly the inference
+// computation: the same operations on the same values.
 func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfull, Tp int, lengths []int32,
 	pad Padding, logits, frameWeights []T, train bool, dr *dropper) {
 	H, D, F, P := cfg.HiddenDim, cfg.D(), cfg.FeatureDim, cfg.PoolDim()
