@@ -295,3 +295,16 @@ def test_log_callback_exception_does_not_escape(temporal, capfd):
     finally:
         temporal.set_log_callback(None)
     assert "callback failed" in capfd.readouterr().err
+
+
+def test_calls_release_the_gil(temporal):
+    """ctypes releases the GIL around a foreign call unless the library was opened as a PyDLL
+    (FUNCFLAG_PYTHONAPI); every declared function must come from the CDLL."""
+    from temporal import _library
+
+    assert type(_library.lib) is ctypes.CDLL
+    assert not _library.lib._func_flags_ & ctypes._FUNCFLAG_PYTHONAPI
+    for attr in dir(_library):
+        fn = getattr(_library, attr)
+        if attr.startswith("f_"):
+            assert not fn._flags_ & ctypes._FUNCFLAG_PYTHONAPI, attr
