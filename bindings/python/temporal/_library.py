@@ -25,7 +25,6 @@ from ctypes import (
     c_char,
     c_char_p,
     c_double,
-    c_float,
     c_int,
     c_int32,
     c_int64,
@@ -34,7 +33,7 @@ from ctypes import (
     c_uint64,
     c_void_p,
 )
-from typing import Any, Callable, List, Optional, Tuple
+from typing import Any, List, Optional, Tuple
 
 from . import errors
 
