@@ -47,7 +47,7 @@ temporal_status = c_int
 
 # ---------------------------------------------------------------------------------------------
 # Struct mirrors of include/temporal.h. Field order and types must match the header exactly;
-# tests/python/test_abi.py compiles a C program against the header and compares sizeof/offsetof.
+# tests/python/test_structs.py compiles a C program against the header and compares sizeof/offsetof.
 
 
 MAX_CLASSIFIER_WIDTHS = 8  # TEMPORAL_MAX_CLASSIFIER_WIDTHS
@@ -305,10 +305,12 @@ f_model_class_name = _declare(
     temporal_status,
     [temporal_model, c_int32, POINTER(c_char), c_size_t, POINTER(c_size_t)],
 )
+# Added to ABI 1 after its first header; optional so that an early ABI-1 build still imports.
 f_model_set_class_names = _declare(
     "temporal_model_set_class_names",
     temporal_status,
     [temporal_model, POINTER(c_char_p), c_int32],
+    required=False,
 )
 f_predict = _declare(
     "temporal_predict",
@@ -330,3 +332,12 @@ f_predict = _declare(
 # void (*temporal_log_fn)(int level, const char *message, void *user)
 LOG_FN = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 f_set_log_callback = _declare("temporal_set_log_callback", temporal_status, [LOG_FN, c_int, c_void_p])
+
+
+def require(fn: Optional[Any], name: str) -> Any:
+    """``fn``, or UnsupportedError when the loaded library does not export ``name``."""
+    if fn is None:
+        raise errors.UnsupportedError(
+            errors.ERR_UNSUPPORTED, f"{name} is not exported by {library_path}: update libtemporal"
+        )
+    return fn

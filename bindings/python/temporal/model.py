@@ -364,7 +364,7 @@ class Model:
         if names is None:
             return cls(h.value, "cpu")
         try:
-            _lib.check(_lib.f_model_set_class_names(h.value, names, len(names)))
+            _lib.check(_lib.require(_lib.f_model_set_class_names, "temporal_model_set_class_names")(h.value, names, len(names)))
         except BaseException:
             _lib.f_model_free(h.value)
             raise
@@ -429,9 +429,9 @@ class Model:
         _lib.ensure_usable()
         arr = _encode_class_names(tuple(names) if names else None, self.num_classes)
         if arr is None:
-            _lib.check(_lib.f_model_set_class_names(self._handle, None, 0))
+            _lib.check(_lib.require(_lib.f_model_set_class_names, "temporal_model_set_class_names")(self._handle, None, 0))
         else:
-            _lib.check(_lib.f_model_set_class_names(self._handle, arr, len(arr)))
+            _lib.check(_lib.require(_lib.f_model_set_class_names, "temporal_model_set_class_names")(self._handle, arr, len(arr)))
         self._config = self._read_config()
 
     @property
