@@ -344,7 +344,8 @@ class Model:
             seed: a non-negative integer below 2**64.
 
         Raises:
-            InvalidArgumentError: a size rule is broken. OutOfMemoryError: too many parameters.
+            InvalidArgumentError: a size rule is broken (including more than 2**33 parameters),
+            or class_names not one per class.
         """
         _lib.ensure_usable()
         if config is None:
