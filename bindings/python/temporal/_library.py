@@ -162,9 +162,20 @@ def _load() -> Tuple[ctypes.CDLL, str]:
                 break
             continue
         return lib, name
+    hint = ""
+    if any("static TLS" in t for t in tried):
+        # The .so is DF_STATIC_TLS (Go c-shared); glibc must fit its thread-local block into
+        # the small surplus left at startup. A correct build has 8 bytes of TLS (check with
+        # `readelf -lW libtemporal.so | grep TLS`); a larger one is a build bug.
+        hint = (
+            "\nThe library's thread-local storage does not fit glibc's static TLS surplus: the "
+            "build is broken (a correct build has 8 bytes of TLS; check `readelf -lW` on it). "
+            "Stopgap: start Python with GLIBC_TUNABLES=glibc.rtld.optional_static_tls=16384."
+        )
     raise LibraryNotFound(
         "libtemporal could not be loaded. Tried:\n"
         + "\n".join(tried)
+        + hint
         + "\nSet TEMPORAL_LIBRARY to the path of libtemporal.so (build it with "
         "scripts/build-lib.sh OUTDIR), copy it into the temporal package directory, or install "
         "it where the system loader finds it."
