@@ -1,6 +1,8 @@
 package core
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -91,6 +93,7 @@ type TrainResult struct {
 
 // trainState is what a checkpoint must hold, beyond the weights, to continue exactly.
 type trainState struct {
+	Dataset      string // fingerprint of the training set's labels and lengths
 	Step         int64
 	Epoch        int // epochs completed
 	StepInEpoch  int // steps done in the epoch in progress (0: at an epoch boundary)
@@ -174,6 +177,10 @@ func Train(cfg TrainConfig, progress func(Progress) bool) (*TrainResult, error) 
 			sampleWeights[i] = 1
 		}
 	}
+	if err := validateAugment(cfg.Augment); err != nil {
+		return nil, err
+	}
+	fingerprint := datasetFingerprint(tr)
 	if err := os.MkdirAll(cfg.OutDir, 0o755); err != nil {
 		return nil, Wrap(KindIO, err, "train: output directory")
 	}
@@ -190,6 +197,10 @@ func Train(cfg TrainConfig, progress func(Progress) bool) (*TrainResult, error) 
 			return nil, err
 		}
 	}
+	if resumed && st.Dataset != fingerprint {
+		return nil, Errf(KindInvalidArgument, "resume: the training set differs from the one this checkpoint was trained on (labels or lengths changed); an exact resume needs the same data")
+	}
+	st.Dataset = fingerprint
 	if resumed {
 		// Whether the run is finished follows this call's limits: a finished run can be extended
 		// with more epochs or patience.
@@ -345,6 +356,28 @@ func Train(cfg TrainConfig, progress func(Progress) bool) (*TrainResult, error) 
 	return result(), nil
 }
 
+// datasetFingerprint is a SHA-256 of the training set's size, labels and lengths: enough to catch
+// resuming on other data (features are not hashed: that would read the whole set).
+func datasetFingerprint(d Dataset) string {
+	h := sha256.New()
+	fmt.Fprintf(h, "%d %d %d %d;", d.Len(), d.MaxFrames(), d.FeatureDim(), d.NumClasses())
+	h.Write(bytesOf(d.Labels()))
+	h.Write(bytesOf(d.Lengths()))
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func validateAugment(a AugmentConfig) error {
+	p := func(v float64) bool { return v >= 0 && v <= 1 }
+	if !a.Enabled {
+		return nil
+	}
+	if !p(a.CropProb) || !p(a.ShiftProb) || !p(a.NoiseProb) || !(a.CropMin > 0 && a.CropMin <= 1) ||
+		a.MaxShift < 0 || a.MinFrames < 1 || !(a.NoiseStd >= 0) || math.IsInf(a.NoiseStd, 0) {
+		return Errf(KindInvalidArgument, "train: augmentation settings out of range: %+v", a)
+	}
+	return nil
+}
+
 // lastLR is the lr of the step just done (the schedule has already advanced past it).
 func (s *CosineWarmRestarts) lastLR() float64 {
 	p := *s
@@ -432,6 +465,7 @@ func writeTrainState(w io.Writer, m *Model, t *Trainer, st *trainState) error {
 		"history":          string(hist),
 		"done":             strconv.FormatBool(st.Done),
 		"format_version":   "1",
+		"dataset":          st.Dataset,
 	}
 	return WriteSafetensors(w, ts, md)
 }
@@ -514,6 +548,7 @@ func loadCheckpointPair(dir string, mc Config, to TrainerOptions) (m *Model, t *
 	st.BestEpoch = int(i64("best_epoch"))
 	st.Patience = int(i64("patience_counter"))
 	st.Done = md["done"] == "true"
+	st.Dataset = md["dataset"]
 	if perr != nil {
 		return nil, nil, st, false, perr
 	}

@@ -174,3 +174,25 @@ func finalModelPtr(t *testing.T, dir string) (string, checkpointPointer) {
 	}
 	return ptr.Model, ptr
 }
+
+// TestResumeOtherDataRefused: resuming on a different training set is refused (an exact resume
+// needs the same data), and resuming a finished run with more epochs continues it.
+func TestResumeOtherDataRefused(t *testing.T) {
+	dir := t.TempDir()
+	cfg := tinyTrainConfig(dir, SyntheticOrderDataset(40, 6, 10, 12, 1), nil)
+	cfg.Epochs = 1
+	if _, err := Train(cfg, nil); err != nil {
+		t.Fatal(err)
+	}
+	cfg.Resume = true
+	cfg.Epochs = 2
+	res, err := Train(cfg, nil)
+	if err != nil || res.Epochs != 2 {
+		t.Fatalf("extending a finished run: epochs %v, err %v", res, err)
+	}
+	cfg.Train = SyntheticOrderDataset(40, 6, 10, 12, 2)
+	cfg.Epochs = 3
+	if _, err := Train(cfg, nil); KindOf(err) != KindInvalidArgument || !strings.Contains(err.Error(), "training set differs") {
+		t.Errorf("resume on other data: %v", err)
+	}
+}
