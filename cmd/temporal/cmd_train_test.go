@@ -27,7 +27,14 @@ func writeSynthetic(t *testing.T, dir, name string, n int, seed uint64) (feat, l
 	return
 }
 
+func skipWithoutHDF5(t *testing.T) {
+	if !core.HDF5Available {
+		t.Skip("built with the nohdf5 tag")
+	}
+}
+
 func TestConvertTrainEval(t *testing.T) {
+	skipWithoutHDF5(t)
 	dir := t.TempDir()
 	names := "ABC,ACB,BAC,CBA"
 	for _, s := range []struct {
@@ -93,6 +100,7 @@ func TestConvertTrainEval(t *testing.T) {
 }
 
 func TestTrainEvalConvertErrors(t *testing.T) {
+	skipWithoutHDF5(t)
 	dir := t.TempDir()
 	x, y, n := writeSynthetic(t, dir, "d", 20, 1)
 	h5 := filepath.Join(dir, "d.h5")
