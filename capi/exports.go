@@ -13,18 +13,12 @@ package main
 import "C"
 
 import (
-	"runtime"
 	"strconv"
 	"strings"
-	"sync/atomic"
 	"unsafe"
 
 	"libtemporal/core"
 )
-
-// numThreads is temporal_set_num_threads' setting (0: the number of cores).
-// TODO(core): core has no worker pool yet; when it has one, this setting is passed to it.
-var numThreads atomic.Int32
 
 //export tgo_set_num_threads
 func tgo_set_num_threads(n C.int, msg *C.char, msgCap C.size_t) C.int {
@@ -32,18 +26,13 @@ func tgo_set_num_threads(n C.int, msg *C.char, msgCap C.size_t) C.int {
 		if n < 0 || n > 4096 {
 			return statusErrf(stInvalidArgument, "n = %d must be in [0, 4096] (0: one per core)", int(n))
 		}
-		numThreads.Store(int32(n))
+		core.SetNumThreads(int(n))
 		return nil
 	})
 }
 
 //export tgo_get_num_threads
-func tgo_get_num_threads() C.int {
-	if n := numThreads.Load(); n > 0 {
-		return C.int(n)
-	}
-	return C.int(runtime.NumCPU())
-}
+func tgo_get_num_threads() C.int { return C.int(core.NumThreads()) }
 
 //export tgo_cuda_device_count
 func tgo_cuda_device_count() C.int { return 0 } // no CUDA backend yet (DESIGN §6)

@@ -219,9 +219,9 @@ const char *temporal_status_string(temporal_status st);
 size_t temporal_last_error(char *buf, size_t cap);
 
 /* Sets the number of worker threads one call may use (0: the number of cores, the default).
- * Results depend only on this setting and the shapes, never on timing. In this version every
- * call still computes on the calling thread (OpenBLAS single-threaded); the setting is recorded
- * and takes effect when the library's worker pool lands. Process-wide.
+ * Results depend only on this setting and the shapes, never on timing or on how many calls run
+ * at once. Process-wide; calls already running keep the setting they started with. The
+ * library's OpenBLAS always runs single-threaded; the library splits work itself.
  *   TEMPORAL_ERR_INVALID_ARGUMENT  n < 0 or n > 4096 */
 temporal_status temporal_set_num_threads(int n);
 

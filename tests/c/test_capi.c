@@ -363,6 +363,19 @@ static void test_golden(void) {
     EXPECT_STATUS(temporal_predict(m, g.features, g.B, g.T, g.F, NULL, NULL, out, nl, NULL, 0),
                   TEMPORAL_OK);
     CHECK(golden_maxdiff(out, g.logits_full, nl) <= 1e-6);
+    /* Every thread setting gives the fixture's answer (to rounding: the partition may change). */
+    {
+        int threads[3] = {1, 2, 5}, i;
+        for (i = 0; i < 3; i++) {
+            EXPECT_STATUS(temporal_set_num_threads(threads[i]), TEMPORAL_OK);
+            EXPECT_STATUS(temporal_predict(m, g.features, g.B, g.T, g.F, g.lengths, NULL, out, nl,
+                                           fw, nf),
+                          TEMPORAL_OK);
+            CHECK(golden_maxdiff(out, g.logits_masked, nl) <= 1e-6);
+            CHECK(golden_maxdiff(fw, g.fw_masked, nf) <= 1e-6);
+        }
+        EXPECT_STATUS(temporal_set_num_threads(0), TEMPORAL_OK);
+    }
     /* A bigger out buffer than needed is fine; only B*C elements are written. */
     {
         float big[64];
