@@ -23,6 +23,20 @@ int sgemv_thread_n(BLASLONG m, BLASLONG n, float alpha, float *a, BLASLONG lda, 
 	return 0;
 }
 
+// The same for dgemv_thread_n (8 KiB of thread-local y_dummy), pulled in by cblas_dgemv, which
+// the float64 instantiation of the layers (finite-difference checks) uses.
+int dgemv_thread_n(BLASLONG m, BLASLONG n, double alpha, double *a, BLASLONG lda, double *x,
+                   BLASLONG incx, double *y, BLASLONG incy, double *buffer, int nthreads) {
+	(void)buffer;
+	(void)nthreads;
+	__atomic_fetch_add(&tcore_gemv_thread_calls, 1, __ATOMIC_RELAXED);
+	for (BLASLONG j = 0; j < n; j++) {
+		double xj = alpha * x[j * incx];
+		for (BLASLONG i = 0; i < m; i++) y[i * incy] += a[i + j * lda] * xj;
+	}
+	return 0;
+}
+
 extern int blas_cpu_number, blas_num_threads;
 
 // Runs before every unprioritised constructor (Go's runtime start and OpenBLAS's gotoblas_init)
