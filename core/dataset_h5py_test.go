@@ -31,6 +31,14 @@ with h5py.File(out, "w") as f:
     f.attrs["max_frames"] = T
     f.attrs["num_videos"] = N
 np.save(out + ".npy", x)
+with h5py.File(out + ".fixed.h5", "w") as f:  # fixed-length string attribute, int32 scalars
+    f.create_dataset("features", data=x)
+    f.create_dataset("labels", data=np.array([0, 1, 2, 1, 0, 2, 2], dtype=np.int64))
+    f.create_dataset("num_frames", data=n)
+    f.attrs["category_mapping"] = np.bytes_(json.dumps({"cut": 0, "fade": 1, "none": 2}))
+    f.attrs["feature_dim"] = np.int32(F)
+    f.attrs["max_frames"] = np.int32(T)
+    f.attrs["num_videos"] = np.int32(N)
 with h5py.File(ours, "r") as f:
     print(f["features"].dtype, f["features"].shape, f["labels"].dtype, f["num_frames"].dtype)
     print(json.loads(f.attrs["category_mapping"]) == {"walk": 0, "run": 1, "jump": 2},
@@ -71,6 +79,14 @@ func TestHDF5InteropH5py(t *testing.T) {
 	if strings.Join(h.ClassNames(), ",") != "cut,fade,none" || h.Len() != 7 || h.MaxFrames() != 5 || h.FeatureDim() != 3 {
 		t.Fatalf("h5py file: %v %d %d %d", h.ClassNames(), h.Len(), h.MaxFrames(), h.FeatureDim())
 	}
+	hf, err := OpenHDF5Dataset(theirs + ".fixed.h5")
+	if err != nil {
+		t.Fatalf("fixed-length string attribute: %v", err)
+	}
+	if strings.Join(hf.ClassNames(), ",") != "cut,fade,none" {
+		t.Errorf("fixed-length string attribute: class names %v", hf.ClassNames())
+	}
+	hf.Close()
 	x := make([]float32, 7*5*3)
 	idx := []int{0, 1, 2, 3, 4, 5, 6}
 	if err := h.ReadClips(idx, 5, x); err != nil {

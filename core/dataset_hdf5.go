@@ -6,22 +6,29 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sync"
 
 	"gonum.org/v1/hdf5"
 )
 
-// hdf5Mu serialises every call into libhdf5: Debian's libhdf5 is built without thread safety
-// (DESIGN §9), and gonum's wrapper adds no locking of its own.
+// hdf5Mu serialises every call into libhdf5 (DESIGN §4, §9): gonum's wrapper adds no locking of
+// its own, and a libhdf5 built without thread safety must not be entered concurrently.
 var hdf5Mu sync.Mutex
 
-var hdf5Quiet sync.Once
-
-// lockHDF5 takes the HDF5 lock; the first call also silences libhdf5's automatic error stack
-// printing (the library never writes to the host's stderr; errors come back as values).
+// lockHDF5 takes the HDF5 lock and pins the goroutine to its OS thread, then silences
+// libhdf5's automatic error-stack printing on that thread: Debian's libhdf5 keeps the setting per
+// thread (a thread-safe build), and the library must never write to the host's stderr (errors
+// come back as values). Release with unlockHDF5.
 func lockHDF5() {
 	hdf5Mu.Lock()
-	hdf5Quiet.Do(func() { _ = hdf5.DisplayErrors(false) })
+	runtime.LockOSThread()
+	_ = hdf5.DisplayErrors(false)
+}
+
+func unlockHDF5() {
+	runtime.UnlockOSThread()
+	hdf5Mu.Unlock()
 }
 
 // HDF5Available reports whether this build can read and write HDF5 datasets.
@@ -53,7 +60,7 @@ func OpenHDF5Dataset(path string) (*HDF5Dataset, error) {
 		return nil, Errf(KindIO, "dataset %s: not a regular file", path)
 	}
 	lockHDF5()
-	defer hdf5Mu.Unlock()
+	defer unlockHDF5()
 	if !hdf5.IsHDF5(path) {
 		return nil, Errf(KindFormat, "dataset %s: not an HDF5 file", path)
 	}
@@ -136,7 +143,9 @@ func h5IntAttr(root *hdf5.Group, name string) (int64, error) {
 	if n != 1 {
 		return 0, Errf(KindFormat, "attribute %q must be one integer, has %d values", name, n)
 	}
-	// H5Aread converts any integer type to int64 and fails for non-numeric types.
+	if h5AttrClass(a) != hdf5.T_INTEGER {
+		return 0, Errf(KindFormat, "attribute %q must be an integer", name)
+	}
 	var v int64
 	if err := a.Read(&v, hdf5.T_NATIVE_INT64); err != nil {
 		return 0, Errf(KindFormat, "attribute %q must be an integer", name)
@@ -150,13 +159,7 @@ func h5StringAttr(root *hdf5.Group, name string) (string, error) {
 		return "", err
 	}
 	defer a.Close()
-	// gonum reads fixed- and variable-length strings; a non-string attribute reads as bytes that
-	// then fail to parse as JSON (KindFormat either way).
-	var s string
-	if err := a.Read(&s, nil); err != nil {
-		return "", Errf(KindFormat, "attribute %q: unreadable string", name)
-	}
-	return s, nil
+	return h5ReadStringAttr(a, name)
 }
 
 func (d *HDF5Dataset) open() error {
@@ -233,7 +236,7 @@ func (d *HDF5Dataset) ClassNames() []string { return d.classes }
 // Close releases the file.
 func (d *HDF5Dataset) Close() error {
 	lockHDF5()
-	defer hdf5Mu.Unlock()
+	defer unlockHDF5()
 	d.closeLocked()
 	return nil
 }
@@ -256,7 +259,7 @@ func (d *HDF5Dataset) ReadClips(idx []int, T int, dst []float32) error {
 		return Errf(KindShape, "dataset: buffer of %d values for %d clips of %d frames", len(dst), len(idx), T)
 	}
 	lockHDF5()
-	defer hdf5Mu.Unlock()
+	defer unlockHDF5()
 	if d.features == nil {
 		return Errf(KindInvalidArgument, "dataset %s: closed", d.path)
 	}
@@ -340,14 +343,14 @@ func WriteHDF5Dataset(path string, d Dataset) (err error) {
 func writeHDF5(tmp string, d Dataset, N, T, F int, categoryMapping string) error {
 	lockHDF5()
 	f, err := hdf5.CreateFile(tmp, hdf5.F_ACC_TRUNC)
-	hdf5Mu.Unlock()
+	unlockHDF5()
 	if err != nil {
 		return Errf(KindIO, "create HDF5 file (%v)", err)
 	}
 	defer func() {
 		lockHDF5()
 		f.Close()
-		hdf5Mu.Unlock()
+		unlockHDF5()
 	}()
 	h5 := func(what string, err error) error {
 		if err != nil {
@@ -359,7 +362,7 @@ func writeHDF5(tmp string, d Dataset, N, T, F int, categoryMapping string) error
 	lockHDF5()
 	space, err := hdf5.CreateSimpleDataspace([]uint{uint(N), uint(T), uint(F)}, nil)
 	if err != nil {
-		hdf5Mu.Unlock()
+		unlockHDF5()
 		return h5("features dataspace", err)
 	}
 	dcpl, err := hdf5.NewPropList(hdf5.P_DATASET_CREATE)
@@ -374,11 +377,11 @@ func writeHDF5(tmp string, d Dataset, N, T, F int, categoryMapping string) error
 		dcpl.Close()
 	}
 	space.Close()
-	hdf5Mu.Unlock()
+	unlockHDF5()
 	if err != nil {
 		return h5("create features", err)
 	}
-	defer func() { lockHDF5(); feats.Close(); hdf5Mu.Unlock() }()
+	defer func() { lockHDF5(); feats.Close(); unlockHDF5() }()
 	const block = 64
 	buf := make([]float32, block*T*F)
 	idx := make([]int, 0, block)
@@ -404,13 +407,13 @@ func writeHDF5(tmp string, d Dataset, N, T, F int, categoryMapping string) error
 			ms.Close()
 		}
 		fs.Close()
-		hdf5Mu.Unlock()
+		unlockHDF5()
 		if err != nil {
 			return h5("write features", err)
 		}
 	}
 	lockHDF5()
-	defer hdf5Mu.Unlock()
+	defer unlockHDF5()
 	write1 := func(name string, dt *hdf5.Datatype, data any) error {
 		sp, err := hdf5.CreateSimpleDataspace([]uint{uint(N)}, nil)
 		if err != nil {

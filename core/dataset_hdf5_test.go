@@ -74,6 +74,8 @@ func TestHDF5RoundTrip(t *testing.T) {
 type h5Layout struct {
 	skipDataset, skipAttr string
 	labelsFloat           bool // labels stored as float64
+	mappingInt            bool // category_mapping stored as an integer
+	featureDimString      bool // feature_dim stored as a string
 	labels                []int64
 	numFrames             []int32
 	numVideos             int64
@@ -85,7 +87,7 @@ func writeH5Layout(t *testing.T, path string, l h5Layout) {
 	t.Helper()
 	T, F := 4, 2
 	lockHDF5()
-	defer hdf5Mu.Unlock()
+	defer unlockHDF5()
 	f, err := hdf5.CreateFile(path, hdf5.F_ACC_TRUNC)
 	if err != nil {
 		t.Fatal(err)
@@ -128,7 +130,12 @@ func writeH5Layout(t *testing.T, path string, l h5Layout) {
 	defer root.Close()
 	scalar, _ := hdf5.CreateDataspace(hdf5.S_SCALAR)
 	defer scalar.Close()
-	if l.skipAttr != "category_mapping" {
+	if l.mappingInt {
+		a, _ := root.CreateAttribute("category_mapping", hdf5.T_NATIVE_INT64, scalar)
+		v := int64(3)
+		a.Write(&v, hdf5.T_NATIVE_INT64)
+		a.Close()
+	} else if l.skipAttr != "category_mapping" {
 		a, err := root.CreateAttribute("category_mapping", hdf5.T_GO_STRING, scalar)
 		if err != nil {
 			t.Fatal(err)
@@ -142,6 +149,13 @@ func writeH5Layout(t *testing.T, path string, l h5Layout) {
 		v int64
 	}{{"feature_dim", int64(F)}, {"max_frames", int64(T)}, {"num_videos", l.numVideos}} {
 		if kv.k == l.skipAttr {
+			continue
+		}
+		if kv.k == "feature_dim" && l.featureDimString {
+			a, _ := root.CreateAttribute(kv.k, hdf5.T_GO_STRING, scalar)
+			s := "2"
+			a.Write(&s, hdf5.T_GO_STRING)
+			a.Close()
 			continue
 		}
 		a, err := root.CreateAttribute(kv.k, hdf5.T_NATIVE_INT64, scalar)
@@ -182,6 +196,8 @@ func TestHDF5BadLayout(t *testing.T) {
 		{"missing num_frames", func(l *h5Layout) { l.skipDataset = "num_frames" }, `missing dataset "num_frames"`, KindFormat},
 		{"missing category_mapping", func(l *h5Layout) { l.skipAttr = "category_mapping" }, `missing attribute "category_mapping"`, KindFormat},
 		{"missing num_videos", func(l *h5Layout) { l.skipAttr = "num_videos" }, `missing attribute "num_videos"`, KindFormat},
+		{"mapping int", func(l *h5Layout) { l.mappingInt = true }, `attribute "category_mapping" must be a string`, KindFormat},
+		{"feature_dim string", func(l *h5Layout) { l.featureDimString = true }, `attribute "feature_dim" must be an integer`, KindFormat},
 		{"labels float", func(l *h5Layout) { l.labelsFloat = true }, "wrong element type (want int64)", KindFormat},
 		{"label out of range", func(l *h5Layout) { l.labels[2] = 2 }, "labels[2] = 2 out of range", KindFormat},
 		{"negative label", func(l *h5Layout) { l.labels[0] = -1 }, "labels[0] = -1 out of range", KindFormat},
