@@ -1,0 +1,33 @@
+package core
+
+import "libtemporal/kernels"
+
+// The float32 fast path of the LSTM recurrence (issue 5): the hooks that lstmDirectionForward's
+// step loop calls. The float64 instantiation (finite-difference checks, float64 fixtures) keeps
+// the generic BLAS + Go code.
+
+// recurrentStep computes rec[a, G] = h[a, H]·W_hhᵀ for the a clips still active. float32 with
+// a ≤ kernels.RecurrentMaxRows(): the kernels' multi-row product, which streams W_hh once for all
+// a rows (OpenBLAS sgemm re-packs W_hh on every call and is 3–5× slower there); otherwise sgemv
+// (a = 1) or sgemm. Each row's result does not depend on a (kernels' determinism note), so a
+// clip's recurrence is bitwise the same alone or in a batch on this path.
+func recurrentStep[T Float](rec, whh []T, G, H int, h []T, a int) {
+	if r, ok := any(rec).([]float32); ok && a <= kernels.RecurrentMaxRows() {
+		kernels.RecurrentProduct(r, any(whh).([]float32), G, H, any(h).([]float32), a)
+		return
+	}
+	if a == 1 {
+		gemv(G, H, 1, whh, H, h[:H], 0, rec[:G])
+	} else {
+		gemm(false, true, a, G, H, 1, h, H, whh, H, 0, rec, G)
+	}
+}
+
+// cellStep is lstmCell, by the vectorised kernel for float32 (≤ 2 ulp activations, no libm).
+func cellStep[T Float](gates, rec, c, h []T, H int) {
+	if g, ok := any(gates).([]float32); ok {
+		kernels.LSTMCell(g, any(rec).([]float32), any(c).([]float32), any(h).([]float32), H)
+		return
+	}
+	lstmCell(gates, rec, c, h, H)
+}

@@ -1,0 +1,156 @@
+package core
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"sync"
+	"testing"
+	"time"
+
+	"libtemporal/kernels"
+)
+
+// The floor of issue 5, measured in the same process as the forward it is compared with, each
+// iteration interleaving the two so that load from other processes hits both alike:
+//
+//	floor = the recurrent W_hh stream (per layer and direction, Tp steps of one sgemv over the
+//	        same [4H, H] matrix, as the model reads it) + every other product at the sgemm rate
+//	        (one OpenBLAS thread, 64·3072·1536, measured in the same iteration).
+//
+// Reported: fwd-ms, floor-ms, fwd/floor, and GFLOP/s of the forward against the sgemm rate.
+func benchFloor(b *testing.B, B, T int, withLengths bool) {
+	cfg := DefaultConfig()
+	m, err := NewModelInit(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	x := make([]float32, B*T*cfg.FeatureDim)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	var lengths []int32
+	if withLengths {
+		lengths = make([]int32, B)
+		for i := range lengths {
+			lengths[i] = int32(T/2 + rng.IntN(T/2+1))
+		}
+		lengths[0] = int32(T)
+	}
+	logits := make([]float32, B*cfg.NumClasses)
+	H, G := cfg.HiddenDim, 4*cfg.HiddenDim
+	h := make([]float32, H)
+	rec := make([]float32, G)
+	for i := range h {
+		h[i] = float32(rng.NormFloat64()) * 0.1
+	}
+	const gm, gn, gk = 64, 3072, 1536
+	ga, gb, gc := make([]float32, gm*gk), make([]float32, gn*gk), make([]float32, gm*gn)
+	for i := range gb {
+		gb[i] = float32(rng.NormFloat64()) * 0.01
+	}
+	for i := range ga {
+		ga[i] = float32(rng.NormFloat64())
+	}
+	recFLOPs := 2 * float64(B*T) * float64(cfg.NumLayers*cfg.Directions()) * float64(G*H)
+	other := forwardFLOPs(cfg, B, T) - recFLOPs
+	var fwd, stream, sg, sg2 time.Duration
+	run := func() {
+		t0 := time.Now()
+		if err := m.Forward(x, B, T, lengths, PaddingMasked, logits, nil); err != nil {
+			b.Fatal(err)
+		}
+		t1 := time.Now()
+		for k := 0; k < cfg.NumLayers; k++ {
+			for d := 0; d < cfg.Directions(); d++ {
+				for s := 0; s < T; s++ {
+					gemv(G, H, 1, m.w32.lstm[k][d].whh, H, h, 0, rec)
+				}
+			}
+		}
+		t2 := time.Now()
+		for i := 0; i < 4; i++ {
+			gemm(false, true, gm, gn, gk, 1, ga, gk, gb, gk, 0, gc, gn)
+		}
+		t3 := time.Now()
+		var wg sync.WaitGroup // two single-threaded sgemms at once: the pool's rate on 2 cores
+		for p := 0; p < 2; p++ {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				c := make([]float32, gm*gn)
+				for i := 0; i < 4; i++ {
+					gemm(false, true, gm, gn, gk, 1, ga, gk, gb, gk, 0, c, gn)
+				}
+			}()
+		}
+		wg.Wait()
+		t4 := time.Now()
+		fwd += t1.Sub(t0)
+		stream += t2.Sub(t1)
+		sg += t3.Sub(t2)
+		sg2 += t4.Sub(t3)
+	}
+	run()
+	fwd, stream, sg, sg2 = 0, 0, 0, 0
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		run()
+	}
+	n := float64(b.N)
+	rate := 4 * 2 * gm * gn * gk / (sg.Seconds() / n)       // FLOP/s, one thread
+	rate2 := 2 * 4 * 2 * gm * gn * gk / (sg2.Seconds() / n) // two threads
+	floor := stream.Seconds()/n*float64(B*T)/float64(T)/float64(B) + other/rate
+	if B > 1 { // the sgemv stream stands for B = 1 only; above, every product is at the sgemm rate
+		floor = forwardFLOPs(cfg, B, T) / rate
+	}
+	f := fwd.Seconds() / n
+	b.ReportMetric(f*1e3, "fwd-ms")
+	b.ReportMetric(floor*1e3, "floor-ms")
+	b.ReportMetric(f/floor, "fwd/floor")
+	b.ReportMetric(stream.Seconds()/n*1e3, "whh-stream-ms")
+	b.ReportMetric(rate/1e9, "sgemm1-GFLOP/s")
+	b.ReportMetric(rate2/1e9, "sgemm2-GFLOP/s")
+	if !withLengths {
+		b.ReportMetric(forwardFLOPs(cfg, B, T)/f/1e9, "fwd-GFLOP/s")
+	}
+}
+
+func BenchmarkFloorB1T64(b *testing.B)        { benchFloor(b, 1, 64, false) }
+func BenchmarkFloorB8T64Lengths(b *testing.B) { benchFloor(b, 8, 64, true) }
+func BenchmarkFloorB48T64(b *testing.B)       { benchFloor(b, 48, 64, false) }
+
+// BenchmarkRecurrentVsBLAS: the kernels' multi-row product against OpenBLAS (sgemv at a = 1,
+// sgemm above) on the recurrent shape, in one process — the data behind RecurrentMaxRows.
+func BenchmarkRecurrentVsBLAS(b *testing.B) {
+	const M, K = 3072, 768
+	rng := rand.New(rand.NewPCG(5, 6))
+	w := make([]float32, M*K)
+	for i := range w {
+		w[i] = float32(rng.NormFloat64()) * 0.03
+	}
+	x := make([]float32, 64*K)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	y := make([]float32, 64*M)
+	b.Logf("%s, kernels %s", BLASInfo(), kernels.LevelName(kernels.Level()))
+	for _, a := range []int{1, 2, 4, 8, 16, 24, 32, 48, 64} {
+		for _, impl := range []string{"blas", "kernel"} {
+			b.Run(fmt.Sprintf("a=%d/%s", a, impl), func(b *testing.B) {
+				for i := 0; i < b.N; i++ {
+					switch {
+					case impl == "kernel":
+						kernels.RecurrentProduct(y, w, M, K, x, a)
+					case a == 1:
+						gemv(M, K, 1, w, K, x, 0, y)
+					default:
+						gemm(false, true, a, M, K, 1, x, K, w, K, 0, y, M)
+					}
+				}
+				s := b.Elapsed().Seconds() / float64(b.N)
+				b.ReportMetric(float64(2*M*K*a)/s/1e9, "GFLOP/s")
+			})
+		}
+	}
+}

@@ -1,0 +1,93 @@
+package core
+
+// lstmLayerJob runs the directions of one LSTM layer, parts over directions (a fixed partition:
+// each direction's arithmetic is the same whichever part or goroutine runs it).
+type lstmLayerJob[T Float] struct {
+	w           []lstmWeights[T]
+	ws          *workspace[T]
+	k           int
+	in, out     []T
+	inW, D, H   int
+	dirs, parts int
+}
+
+func (j *lstmLayerJob[T]) do(part int) {
+	ws, H, B := j.ws, j.H, j.ws.lb.B
+	lo, hi := span(j.dirs, j.parts, part, 1)
+	for d := lo; d < hi; d++ {
+		i := j.k*j.dirs + d
+		lstmDirectionForward(j.w[d], &ws.lb, j.in, j.inW, j.out, j.D, d*H, ws.gates[i], ws.cells[i],
+			ws.h[d*B*H:(d+1)*B*H], ws.c[d*B*H:(d+1)*B*H], ws.rec[d*B*4*H:(d+1)*B*4*H], H, d == 1)
+	}
+}
+
+// attnClipJob runs attention, attention_norm and pooling for the clips of each part (parts over
+// clips, a fixed partition; each clip's arithmetic is the same whichever part runs it).
+type attnClipJob[T Float] struct {
+	cfg          Config
+	w            *weights[T]
+	ws           *workspace[T]
+	lstmOut      []T
+	pad          Padding
+	train        bool
+	dr           *dropper
+	frameWeights []T
+	Tfull, B     int
+	parts        int
+}
+
+func (j *attnClipJob[T]) do(part int) {
+	lo, hi := span(j.B, j.parts, part, 1)
+	for b := lo; b < hi; b++ {
+		attendClip(j.cfg, j.w, j.ws, j.lstmOut, b, j.pad, j.train, j.dr, j.frameWeights, j.Tfull)
+	}
+}
+
+// attendClip is steps 3–4 of forward for clip b: self-attention, residual + attention_norm,
+// attention pooling (and its frame weights).
+func attendClip[T Float](cfg Config, w *weights[T], ws *workspace[T], lstmOut []T, b int, pad Padding, train bool,
+	dr *dropper, frameWeights []T, Tfull int) {
+	D, P, Tp, p := cfg.D(), cfg.PoolDim(), ws.lb.Tp, cfg.Dropout
+	tb := &ws.tr
+	heads := cfg.NumHeads
+	r := Tp // reference: all T′ rows, zero padding included, take part
+	if pad == PaddingMasked {
+		r = ws.lb.n[b] // masked: the clip alone
+	}
+	ws.rows[b] = r
+	o := b * Tp
+	xb := lstmOut[o*D : (o+r)*D]
+	var pdrop, pmask []T
+	if dr.on(p) {
+		pdrop, pmask = tb.probsDrop[b*heads*Tp*Tp:], tb.probsMask[b*heads*Tp*Tp:]
+	}
+	mhaForward(w.mha, xb, r, D, heads, ws.qkv[o*3*D:], ws.probs[b*heads*Tp*Tp:],
+		ws.ctx[o*D:], ws.attnOut[o*D:], dr, p, pdrop, pmask)
+	ao := ws.attnOut[o*D : (o+r)*D]
+	if dr.on(p) {
+		dropoutForward(dr, p, ao, ao, tb.attnMask[o*D:(o+r)*D])
+	}
+	att := ws.attended[o*D : (o+r)*D]
+	res := att
+	if train {
+		res = tb.resid[o*D : (o+r)*D]
+	}
+	for i, v := range xb {
+		res[i] = v + ao[i]
+	}
+	layerNormForward(att, res, w.normW, w.normB, r, D, ws.normMean[o:], ws.normRstd[o:])
+	pb := poolingBuffers[T]{pre: ws.poolHid[o*P:], hid: ws.poolHid[o*P:], lnMean: ws.poolMean[o:],
+		lnRstd: ws.poolRstd[o:], weights: ws.poolW[o : o+r]}
+	if train {
+		pb.pre = tb.poolPre[o*P:]
+	}
+	if dr.on(p / 2) {
+		pb.hdrop, pb.hmask = tb.poolDrop[o*P:(o+r)*P], tb.poolMask[o*P:(o+r)*P]
+	}
+	poolingForward(w.pool, att, r, D, P, pb, ws.pooled[b*D:(b+1)*D], dr, p/2)
+	if frameWeights != nil {
+		fw := frameWeights[b*Tfull : (b+1)*Tfull]
+		copy(fw, ws.poolW[o:o+r])
+		clear(fw[r:])
+	}
+}
