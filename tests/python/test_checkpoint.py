@@ -174,3 +174,20 @@ def test_create_with_the_golden_seed_gives_the_same_model(temporal, golden):
     committed model."""
     with temporal.Model.create(GOLDEN_CONFIG, seed=1234) as m:
         _check_golden(m, golden)
+
+
+@pytest.mark.parametrize("threads", [1, 2, 5])
+def test_golden_under_each_thread_setting(temporal, golden, threads):
+    """Results depend only on the thread setting and the shapes: each setting reproduces the
+    golden case to rounding, and repeats itself bitwise."""
+    try:
+        temporal.set_num_threads(threads)
+        assert temporal.get_num_threads() == threads
+        with temporal.Model.load(DATA / "small.safetensors") as m:
+            _check_golden(m, golden)
+            a = m.predict(golden["features"], golden["lengths"], return_frame_weights=True)
+            b = m.predict(golden["features"], golden["lengths"], return_frame_weights=True)
+            np.testing.assert_array_equal(a[0], b[0])
+            np.testing.assert_array_equal(a[1], b[1])
+    finally:
+        temporal.set_num_threads(0)
