@@ -21,7 +21,7 @@ func smallModel(t *testing.T) *core.Model {
 
 func TestHandlesSparseAndValidated(t *testing.T) {
 	m := smallModel(t)
-	h1, h2 := newHandle(m, "cpu"), newHandle(m, "cpu")
+	h1, h2 := newHandle(m, "cpu", nil), newHandle(m, "cpu", nil)
 	for _, h := range []uint64{h1, h2} {
 		if h == 0 || h>>56 != 0x7e || h < 1<<32 {
 			t.Fatalf("handle %#x is not in the sparse high range", h)
@@ -65,7 +65,7 @@ func TestHandlesSparseAndValidated(t *testing.T) {
 func TestFreeRacesAcquire(t *testing.T) {
 	m := smallModel(t)
 	for round := 0; round < 20; round++ {
-		h := newHandle(m, "cpu")
+		h := newHandle(m, "cpu", nil)
 		var wg sync.WaitGroup
 		for g := 0; g < 8; g++ {
 			wg.Add(1)

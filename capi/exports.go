@@ -13,8 +13,6 @@ package main
 import "C"
 
 import (
-	"strconv"
-	"strings"
 	"unsafe"
 
 	"libtemporal/core"
@@ -34,26 +32,6 @@ func tgo_set_num_threads(n C.int, msg *C.char, msgCap C.size_t) C.int {
 //export tgo_get_num_threads
 func tgo_get_num_threads() C.int { return C.int(core.NumThreads()) }
 
-//export tgo_cuda_device_count
-func tgo_cuda_device_count() C.int { return 0 } // no CUDA backend yet (DESIGN §6)
-
-// checkDevice accepts "cpu"; "cuda" and "cuda:N" are well-formed but unavailable in this build.
-func checkDevice(dev string) error {
-	switch {
-	case dev == "cpu":
-		return nil
-	case dev == "cuda":
-		return statusErrf(stDevice, "device %q: this build of libtemporal has no CUDA backend yet (only \"cpu\" is available)", dev)
-	case strings.HasPrefix(dev, "cuda:"):
-		n, err := strconv.Atoi(dev[len("cuda:"):])
-		if err != nil || n < 0 || strings.ContainsAny(dev[len("cuda:"):], "+- ") {
-			return statusErrf(stInvalidArgument, "device %q: want \"cpu\", \"cuda\" or \"cuda:N\" with N >= 0", dev)
-		}
-		return statusErrf(stDevice, "device %q: this build of libtemporal has no CUDA backend yet (only \"cpu\" is available)", dev)
-	}
-	return statusErrf(stInvalidArgument, "unknown device %q: want \"cpu\", \"cuda\" or \"cuda:N\"", dev)
-}
-
 // setOut writes a handle to the caller's out pointer (NULL checked by the caller of setOut).
 func setOut(out *C.uint64_t, h uint64) { *out = C.uint64_t(h) }
 
@@ -72,7 +50,7 @@ func tgo_model_create(cfg unsafe.Pointer, seed C.uint64_t, out *C.uint64_t, msg 
 		if err != nil {
 			return err
 		}
-		h := newHandle(m, "cpu")
+		h := newHandle(m, "cpu", nil)
 		setOut(out, h)
 		logf(logInfo, "created model %#x (%d parameters, seed %d)", h, c.NumParams(), uint64(seed))
 		return nil
@@ -97,14 +75,19 @@ func tgo_model_load(path *C.char, opt unsafe.Pointer, out *C.uint64_t, msg *C.ch
 		if err != nil {
 			return err
 		}
-		if err := checkDevice(o.device); err != nil {
+		ord, err := deviceOrdinal(o.device)
+		if err != nil {
 			return err
 		}
 		m, err := core.LoadFile(p, core.LoadOptions{NumHeads: o.numHeads})
 		if err != nil {
 			return err
 		}
-		h := newHandle(m, o.device)
+		gpu, err := openOnDevice(m, ord)
+		if err != nil {
+			return err
+		}
+		h := newHandle(m, o.device, gpu)
 		setOut(out, h)
 		logf(logInfo, "loaded model %#x from %s on %s", h, p, o.device)
 		return nil
@@ -131,7 +114,8 @@ func tgo_model_load_memory(data unsafe.Pointer, n C.size_t, opt unsafe.Pointer, 
 		if err != nil {
 			return err
 		}
-		if err := checkDevice(o.device); err != nil {
+		ord, err := deviceOrdinal(o.device)
+		if err != nil {
 			return err
 		}
 		// core.LoadBytes copies every tensor into the model's own slab with Go code (so an
@@ -140,7 +124,11 @@ func tgo_model_load_memory(data unsafe.Pointer, n C.size_t, opt unsafe.Pointer, 
 		if err != nil {
 			return err
 		}
-		h := newHandle(m, o.device)
+		gpu, err := openOnDevice(m, ord)
+		if err != nil {
+			return err
+		}
+		h := newHandle(m, o.device, gpu)
 		setOut(out, h)
 		logf(logInfo, "loaded model %#x from %d bytes in memory on %s", h, uint64(n), o.device)
 		return nil
@@ -345,7 +333,11 @@ func tgo_predict(h C.uint64_t, features *C.float, batch, frames, featureDim C.in
 			clear(fw)
 		}
 
-		if err := m.Forward(x, int(B), int(T), lens, o.padding, logits, fw); err != nil {
+		forward := m.Forward
+		if e.gpu != nil {
+			forward = e.gpu.Forward
+		}
+		if err := forward(x, int(B), int(T), lens, o.padding, logits, fw); err != nil {
 			return err
 		}
 		if o.probs {

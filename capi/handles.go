@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"libtemporal/core"
+	"libtemporal/cuda"
 )
 
 // A handle is an integer from a sparse high range: a fixed tag in the top byte (so a handle
@@ -23,6 +24,7 @@ const (
 // model is dropped when it reaches 0, so free never waits for running predicts.
 type entry struct {
 	model  *core.Model
+	gpu    *cuda.Model // the model's copy on its CUDA device; nil on the CPU
 	device string
 	// Sizes fixed for the model's life, cached so predict need not copy the config.
 	featureDim, numClasses int
@@ -37,9 +39,9 @@ var handles struct {
 	count uint64
 }
 
-func newHandle(model *core.Model, device string) uint64 {
+func newHandle(model *core.Model, device string, gpu *cuda.Model) uint64 {
 	cfg := model.Config()
-	e := &entry{model: model, device: device, featureDim: cfg.FeatureDim, numClasses: cfg.NumClasses}
+	e := &entry{model: model, gpu: gpu, device: device, featureDim: cfg.FeatureDim, numClasses: cfg.NumClasses}
 	e.refs.Store(1)
 	handles.Lock()
 	defer handles.Unlock()
@@ -78,8 +80,13 @@ func acquire(h uint64) (*entry, error) {
 
 func (e *entry) release() {
 	if e.refs.Add(-1) == 0 {
-		// Last reference: the CPU model is plain Go memory and goes with the GC. A device
-		// backend frees its memory here (on its device thread).
+		// Last reference: the CPU model is plain Go memory and goes with the GC. A CUDA copy
+		// is freed on its device's thread, from a goroutine of its own so that free never
+		// waits for other work queued on that device.
+		if g := e.gpu; g != nil {
+			e.gpu = nil
+			go func() { _ = g.Close() }()
+		}
 		e.model = nil
 	}
 }

@@ -144,6 +144,21 @@ int temporal_cuda_device_count(void) { return tgo_cuda_device_count(); }
 
 int temporal_cuda_available(void) { return tgo_cuda_device_count() > 0; }
 
+temporal_status temporal_cuda_device_name(int device, char *buf, size_t cap, size_t *length) {
+    char msg[TCAPI_MSG_CAP] = "";
+    return tcapi_finish(tgo_cuda_device_name(device, buf, cap, length, msg, sizeof msg), msg);
+}
+
+temporal_status temporal_cuda_memory(int device, uint64_t *free_bytes, uint64_t *total_bytes) {
+    char msg[TCAPI_MSG_CAP] = "";
+    return tcapi_finish(tgo_cuda_memory(device, free_bytes, total_bytes, msg, sizeof msg), msg);
+}
+
+temporal_status temporal_cuda_set_cublas_path(const char *path) {
+    char msg[TCAPI_MSG_CAP] = "";
+    return tcapi_finish(tgo_cuda_set_cublas_path((char *)path, msg, sizeof msg), msg);
+}
+
 /* --- models ------------------------------------------------------------------------------- */
 
 temporal_status temporal_model_create(const temporal_model_config *cfg, uint64_t seed,

@@ -34,12 +34,19 @@
  *           TEMPORAL_ERR_INTERNAL with a message naming the address, and the process lives on.
  *           Still fatal: writes through pointers that are mapped but not yours, real memory
  *           exhaustion inside the Go runtime, and faults inside OpenBLAS.
- * Devices.  "cpu" (or NULL), "cuda", "cuda:N" (the N-th visible device, as in PyTorch). The
- *           device is fixed when a model is created or loaded. This build has no CUDA backend
- *           yet: "cuda" and "cuda:N" give TEMPORAL_ERR_DEVICE with a message saying so, and
- *           temporal_cuda_available() returns 0. That changes when the CUDA backend lands;
- *           CUDA work on one device will then run on one OS thread, so concurrent CUDA predicts
- *           serialise. Any other device string is TEMPORAL_ERR_INVALID_ARGUMENT.
+ * Devices.  "cpu" (or NULL), "cuda" (= "cuda:0"), "cuda:N" (the N-th visible device, as in
+ *           PyTorch). The device is fixed when a model is loaded (created models are on the
+ *           CPU). The library needs no CUDA to load: the driver (libcuda.so.1) and cuBLAS are
+ *           opened at run time when a model first asks for "cuda"; a missing driver, cuBLAS,
+ *           symbol or device is TEMPORAL_ERR_DEVICE with a message naming it, and the process
+ *           carries on. A CUDA model holds its weights on the device (uploaded once) and the
+ *           device's primary context, shared with other users in the process (e.g. PyTorch),
+ *           released when the last model on the device is freed. All CUDA work on one device
+ *           runs on one OS thread, so concurrent CUDA predicts serialise. Results agree with
+ *           the CPU's to ‖a−b‖/‖b‖ ≤ 1e-5 (full float32 products, no TF32; the environment
+ *           variable NVIDIA_TF32_OVERRIDE=1 would force TF32 inside cuBLAS). The kernels ship
+ *           for sm_80 and sm_90 with compute_90 PTX (driver for CUDA 11.8 or newer).
+ *           Any other device string is TEMPORAL_ERR_INVALID_ARGUMENT.
  * Logging.  Silent by default: the library writes nothing to stdout or stderr. Install a
  *           callback with temporal_set_log_callback() to receive levelled messages.
  *
@@ -88,7 +95,7 @@ typedef enum temporal_status {
     TEMPORAL_ERR_IO = 3,               /* file cannot be opened, read, written; a directory as path */
     TEMPORAL_ERR_FORMAT = 4,           /* file or buffer is not a valid checkpoint (truncated, corrupt) */
     TEMPORAL_ERR_SHAPE = 5,            /* dimensions disagree with the model, output buffer too small */
-    TEMPORAL_ERR_DEVICE = 6,           /* device missing or failing (no CUDA backend, driver, GPU) */
+    TEMPORAL_ERR_DEVICE = 6,           /* device missing or failing (no driver, cuBLAS, GPU; a CUDA call) */
     TEMPORAL_ERR_CANCELLED = 7,        /* a callback asked to stop */
     TEMPORAL_ERR_OUT_OF_MEMORY = 8,    /* a size from the caller or a file exceeds the limits */
     TEMPORAL_ERR_INTERNAL = 9,         /* a bug, or a fault on caller memory (see Faults above) */
@@ -228,12 +235,37 @@ temporal_status temporal_set_num_threads(int n);
 /* The current worker thread setting (the number of cores when it is 0). Never fails. */
 int temporal_get_num_threads(void);
 
-/* 1 when a CUDA device can be used, else 0. Always 0 in this version (no CUDA backend yet).
- * Never fails. */
+/* 1 when a CUDA device can be used, else 0. Never fails. The first CUDA query of a process
+ * loads the driver (libcuda.so.1) and calls cuInit; on a host without a driver or GPU it
+ * returns 0 and the process carries on. */
 int temporal_cuda_available(void);
 
-/* Number of visible CUDA devices usable by the library. Always 0 in this version. */
+/* Number of visible CUDA devices (as CUDA_VISIBLE_DEVICES leaves them; "cuda:N" is the N-th).
+ * 0 when there is no usable driver or no build-time CUDA support. Never fails. */
 int temporal_cuda_device_count(void);
+
+/* The name of CUDA device `device` (e.g. "NVIDIA H200"), copied into buf like
+ * temporal_last_error (at most cap-1 characters plus a NUL when cap > 0); *length (if not NULL)
+ * receives the full length.
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  device < 0; buf NULL with cap > 0
+ *   TEMPORAL_ERR_DEVICE            no such device, no driver (the message says which) */
+temporal_status temporal_cuda_device_name(int device, char *buf, size_t cap, size_t *length);
+
+/* Free and total memory of CUDA device `device`, in bytes (either pointer may be NULL). The
+ * device's primary context is retained for the query unless a model already holds it (the
+ * first query on a device costs its context creation, a few hundred MB of device memory while
+ * it lasts).
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  device < 0
+ *   TEMPORAL_ERR_DEVICE            no such device, no driver */
+temporal_status temporal_cuda_memory(int device, uint64_t *free_bytes, uint64_t *total_bytes);
+
+/* Chooses the cuBLAS library the CUDA backend loads: a path (e.g. the
+ * site-packages/nvidia/cublas/lib/libcublas.so.12 of a pip install) or a soname. NULL or ""
+ * restores the default: the TEMPORAL_CUBLAS environment variable as it was when the library
+ * was loaded, else libcublas.so.13, .12, .11 in that order. An explicit path is used alone (no
+ * fall-back). Takes effect only before the first CUDA model of the process loads cuBLAS.
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  cuBLAS is already loaded from elsewhere (the message names it) */
+temporal_status temporal_cuda_set_cublas_path(const char *path);
 
 /* Log levels passed to a temporal_log_fn. */
 typedef enum temporal_log_level {
@@ -278,7 +310,9 @@ temporal_status temporal_model_create(const temporal_model_config *cfg, uint64_t
  *                                  names/shapes/dtype, checksum mismatch
  *   TEMPORAL_ERR_NUMERIC           the weights hold NaN or Inf
  *   TEMPORAL_ERR_OUT_OF_MEMORY     sizes in the file exceed the library's limits
- *   TEMPORAL_ERR_DEVICE            "cuda"/"cuda:N" (no CUDA backend in this version)
+ *   TEMPORAL_ERR_DEVICE            "cuda"/"cuda:N" unusable: no driver or cuBLAS, no such
+ *                                  device, a CUDA call failed, device memory exhausted (the
+ *                                  message names the library, call and CUDA status)
  *   TEMPORAL_ERR_INTERNAL          a bug */
 temporal_status temporal_model_load(const char *path, const char *device, temporal_model *out);
 
@@ -369,6 +403,8 @@ temporal_status temporal_model_set_class_names(temporal_model m, const char *con
  *   TEMPORAL_ERR_OUT_OF_MEMORY     batch * frames * feature_dim (or the work space it needs)
  *                                  overflows or exceeds the library's limits
  *   TEMPORAL_ERR_NUMERIC           a feature is NaN or Inf (the message names its index)
+ *   TEMPORAL_ERR_DEVICE            a CUDA model: a CUDA or cuBLAS call failed (including device
+ *                                  memory for the work space); the message names the call
  *   TEMPORAL_ERR_UNSUPPORTED       opt->tta != TEMPORAL_TTA_NONE
  *   TEMPORAL_ERR_INTERNAL          unmapped features/lengths/out/frame_weights memory; a bug */
 temporal_status temporal_predict(temporal_model m, const float *features, int64_t batch,
