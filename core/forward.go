@@ -125,6 +125,10 @@ type workspace[T Float] struct {
 	clsMean   [][]T // [B]
 	clsRstd   [][]T
 	tr        trainBuffers[T] // sized only by a training pass
+
+	call    poolCall        // this workspace's pool bookkeeping (one forward at a time uses it)
+	lstmJob lstmLayerJob[T] // both directions of one layer, one part per direction
+	clipJob attnClipJob[T]  // attention + pooling per clip, parts over clips
 }
 
 // trainBuffers hold what only a training pass needs: the inputs of in-place layers that the
@@ -194,9 +198,9 @@ func (ws *workspace[T]) ensure(cfg Config, B, Tp int) {
 		grow(&ws.gates[i], BT*4*H)
 		grow(&ws.cells[i], BT*H)
 	}
-	grow(&ws.h, B*H)
-	grow(&ws.c, B*H)
-	grow(&ws.rec, B*4*H)
+	grow(&ws.h, dirs*B*H) // per direction: the directions run concurrently
+	grow(&ws.c, dirs*B*H)
+	grow(&ws.rec, dirs*B*4*H)
 	grow(&ws.qkv, BT*3*D)
 	grow(&ws.probs, B*cfg.NumHeads*Tp*Tp)
 	grow(&ws.ctx, BT*D)
@@ -427,8 +431,9 @@ func (m *Model) ReleaseWorkspaces() {
 // computation: the same operations on the same values.
 func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfull, Tp int, lengths []int32,
 	pad Padding, logits, frameWeights []T, train bool, dr *dropper) {
-	H, D, F, P := cfg.HiddenDim, cfg.D(), cfg.FeatureDim, cfg.PoolDim()
+	H, D, F := cfg.HiddenDim, cfg.D(), cfg.FeatureDim
 	p := cfg.Dropout
+	threads := NumThreads() // one snapshot: the partition of this call
 	if train {
 		ws.ensureTrain(cfg, B, Tp, dr.on(p))
 	} else {
@@ -474,11 +479,9 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 		for b := 0; b < B; b++ {
 			clear(out[(b*Tp+lb.n[b])*D : (b+1)*Tp*D])
 		}
-		for d := 0; d < cfg.Directions(); d++ {
-			i := k*cfg.Directions() + d
-			lstmDirectionForward(w.lstm[k][d], lb, in, inW, out, D, d*H, ws.gates[i], ws.cells[i],
-				ws.h, ws.c, ws.rec, H, d == 1)
-		}
+		ws.lstmJob = lstmLayerJob[T]{w: w.lstm[k], ws: ws, k: k, in: in, inW: inW, out: out, D: D, H: H,
+			dirs: cfg.Directions(), parts: partsFor(cfg.Directions(), 1, threads)}
+		ws.call.run(ws.lstmJob.parts, &ws.lstmJob)
 		in, inW = out, D
 		if k < cfg.NumLayers-1 && dr.on(p) {
 			for b := 0; b < B; b++ {
@@ -488,52 +491,16 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 			in = tb.layerDrop[k]
 		}
 	}
-	lstmOut := ws.layerOut[cfg.NumLayers-1]
 
-	// 3–4. Per clip: self-attention, residual + attention_norm, attention pooling.
-	heads := cfg.NumHeads
-	for b := 0; b < B; b++ {
-		r := Tp // reference: all T′ rows, zero padding included, take part
-		if pad == PaddingMasked {
-			r = lb.n[b] // masked: the clip alone
-		}
-		ws.rows[b] = r
-		o := b * Tp
-		xb := lstmOut[o*D : (o+r)*D]
-		var pdrop, pmask []T
-		if dr.on(p) {
-			pdrop, pmask = tb.probsDrop[b*heads*Tp*Tp:], tb.probsMask[b*heads*Tp*Tp:]
-		}
-		mhaForward(w.mha, xb, r, D, heads, ws.qkv[o*3*D:], ws.probs[b*heads*Tp*Tp:],
-			ws.ctx[o*D:], ws.attnOut[o*D:], dr, p, pdrop, pmask)
-		ao := ws.attnOut[o*D : (o+r)*D]
-		if dr.on(p) {
-			dropoutForward(dr, p, ao, ao, tb.attnMask[o*D:(o+r)*D])
-		}
-		att := ws.attended[o*D : (o+r)*D]
-		res := att
-		if train {
-			res = tb.resid[o*D : (o+r)*D]
-		}
-		for i, v := range xb {
-			res[i] = v + ao[i]
-		}
-		layerNormForward(att, res, w.normW, w.normB, r, D, ws.normMean[o:], ws.normRstd[o:])
-		pb := poolingBuffers[T]{pre: ws.poolHid[o*P:], hid: ws.poolHid[o*P:], lnMean: ws.poolMean[o:],
-			lnRstd: ws.poolRstd[o:], weights: ws.poolW[o : o+r]}
-		if train {
-			pb.pre = tb.poolPre[o*P:]
-		}
-		if dr.on(p / 2) {
-			pb.hdrop, pb.hmask = tb.poolDrop[o*P:(o+r)*P], tb.poolMask[o*P:(o+r)*P]
-		}
-		poolingForward(w.pool, att, r, D, P, pb, ws.pooled[b*D:(b+1)*D], dr, p/2)
-		if frameWeights != nil {
-			fw := frameWeights[b*Tfull : (b+1)*Tfull]
-			copy(fw, ws.poolW[o:o+r])
-			clear(fw[r:])
-		}
+	// 3–4. Per clip: self-attention, residual + attention_norm, attention pooling. Clips are
+	// independent: without dropout they run on the pool, parts over clips (dropout draws from
+	// one random stream in clip order, so training with dropout stays serial).
+	ws.clipJob = attnClipJob[T]{cfg: cfg, w: w, ws: ws, lstmOut: ws.layerOut[cfg.NumLayers-1], pad: pad,
+		train: train, dr: dr, frameWeights: frameWeights, Tfull: Tfull, B: B, parts: 1}
+	if !dr.on(p) && !dr.on(p/2) {
+		ws.clipJob.parts = partsFor(B, 1, threads)
 	}
+	ws.call.run(ws.clipJob.parts, &ws.clipJob)
 
 	// 5. classifier on the pooled vectors of the whole batch.
 	act := ws.pooled

@@ -60,15 +60,11 @@ func lstmDirectionForward[T Float](w lstmWeights[T], lb *lstmBatch, in []T, inW 
 		if a == 0 {
 			continue
 		}
-		if a == 1 {
-			gemv(G, H, 1, w.whh, H, h[:H], 0, rec[:G])
-		} else {
-			gemm(false, true, a, G, H, 1, h, H, w.whh, H, 0, rec, G)
-		}
+		recurrentStep(rec, w.whh, G, H, h, a)
 		for r := 0; r < a; r++ {
 			b := lb.order[r]
 			row := (b*lb.Tp + t)
-			lstmCell(gates[row*G:row*G+G], rec[r*G:r*G+G], c[r*H:r*H+H], h[r*H:r*H+H], H)
+			cellStep(gates[row*G:row*G+G], rec[r*G:r*G+G], c[r*H:r*H+H], h[r*H:r*H+H], H)
 			copy(cells[row*H:row*H+H], c[r*H:r*H+H])
 			copy(out[row*D+off:row*D+off+H], h[r*H:r*H+H])
 		}

@@ -49,13 +49,14 @@ func LevelName(l int) string {
 	return fmt.Sprintf("level(%d)", l)
 }
 
-// RecurrentMaxRows is the largest a for which RecurrentProduct beats OpenBLAS (sgemv at a = 1,
-// sgemm above) on the current code path, for W [3072, 768] (measured: kernels/NOTES.md). A
-// return of 0 means use BLAS for every a.
+// RecurrentMaxRows is the largest a for which RecurrentProduct is known to beat OpenBLAS (sgemv
+// at a = 1, sgemm above) on the current code path, for W [3072, 768] (measured with both the
+// Haswell and the AVX-512 OpenBLAS kernels: kernels/NOTES.md; AVX-512 still wins at 64, the
+// largest a measured). A return of 0 means use BLAS for every a.
 func RecurrentMaxRows() int {
 	switch Level() {
 	case AVX512:
-		return 32
+		return 64
 	case AVX2:
 		return 8
 	}
