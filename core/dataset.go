@@ -25,6 +25,16 @@ type Dataset interface {
 	Close() error
 }
 
+// Limits on a dataset file's declared sizes, checked before anything is allocated or read: an
+// HDF5 file of a few KB can declare [2^40, T, F] datasets (chunked storage that was never
+// written reads as fill values), and reading its labels alone would exhaust memory, which ends
+// the process. 2^28 clips (3 GiB of labels and lengths) and 2^28 values per clip (1 GiB) are far
+// beyond any real video dataset.
+const (
+	MaxDatasetClips     = 1 << 28
+	MaxDatasetClipElems = 1 << 28
+)
+
 // MemDataset is a Dataset held in memory (generated data, the C/Python API, .npy conversion).
 type MemDataset struct {
 	Features []float32 // [N, T, F]

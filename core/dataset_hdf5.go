@@ -176,6 +176,9 @@ func (d *HDF5Dataset) open() error {
 	if d.T < 1 || d.T > MaxFrames || d.F < 1 || d.F > MaxDim {
 		return Errf(KindFormat, "features shape %v out of range", dims)
 	}
+	if d.N > MaxDatasetClips || int64(d.T)*int64(d.F) > MaxDatasetClipElems {
+		return Errf(KindOutOfMemory, "features shape %v exceeds the library's limits (%d clips, %d values per clip)", dims, MaxDatasetClips, MaxDatasetClipElems)
+	}
 	readAll := func(name string, want *hdf5.Datatype, wantName string, dst any) error {
 		ds, dims, err := h5Open(d.file, name, want, wantName, 1)
 		if err != nil {
