@@ -26,7 +26,8 @@ static int failures;
 static const char *const public_names[] = {
     "temporal_version", "temporal_abi_version", "temporal_status_string", "temporal_last_error",
     "temporal_set_num_threads", "temporal_get_num_threads", "temporal_cuda_available",
-    "temporal_cuda_device_count", "temporal_set_log_callback", "temporal_model_create",
+    "temporal_cuda_device_count", "temporal_cuda_device_name", "temporal_cuda_memory",
+    "temporal_cuda_set_cublas_path", "temporal_set_log_callback", "temporal_model_create",
     "temporal_model_load", "temporal_model_load_ex", "temporal_model_load_memory",
     "temporal_model_load_memory_ex", "temporal_model_save", "temporal_model_free",
     "temporal_model_info", "temporal_model_class_name", "temporal_model_set_class_names",
