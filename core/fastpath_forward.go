@@ -1,22 +1,59 @@
 package core
 
-// lstmLayerJob runs the directions of one LSTM layer, parts over directions (a fixed partition:
-// each direction's arithmetic is the same whichever part or goroutine runs it).
+// lstmLayerJob runs the directions of one LSTM layer on the pool. With threads < 2·dirs it is one
+// run, parts over directions (each part: a direction's input product and recurrence). With more
+// threads, the input products are split first, parts over (direction, block of gate columns),
+// and the recurrences follow, parts over directions. Both partitions depend only on the shapes
+// and the thread setting; a direction's recurrence is the same whichever part runs it.
 type lstmLayerJob[T Float] struct {
-	w           []lstmWeights[T]
-	ws          *workspace[T]
-	k           int
-	in, out     []T
-	inW, D, H   int
-	dirs, parts int
+	w         []lstmWeights[T]
+	ws        *workspace[T]
+	k         int
+	in, out   []T
+	inW, D, H int
+	dirs      int
+
+	phase  int // lstmBoth, lstmInputs or lstmSteps
+	parts  int
+	perDir int // lstmInputs: column blocks per direction
+}
+
+const (
+	lstmBoth = iota
+	lstmInputs
+	lstmSteps
+)
+
+// runLayer runs the layer on the pool with the caller's thread snapshot.
+func (j *lstmLayerJob[T]) runLayer(c *poolCall, threads int) {
+	if threads < 2*j.dirs {
+		j.phase, j.parts = lstmBoth, partsFor(j.dirs, 1, threads)
+		c.run(j.parts, j)
+		return
+	}
+	j.phase, j.perDir = lstmInputs, threads/j.dirs
+	j.parts = j.dirs * j.perDir
+	c.run(j.parts, j)
+	j.phase, j.parts = lstmSteps, j.dirs
+	c.run(j.parts, j)
 }
 
 func (j *lstmLayerJob[T]) do(part int) {
 	ws, H, B := j.ws, j.H, j.ws.lb.B
+	G := 4 * H
+	if j.phase == lstmInputs {
+		d := part / j.perDir
+		lo, hi := span(G, j.perDir, part%j.perDir, 64)
+		lstmInputProduct(j.w[d], &ws.lb, j.in, j.inW, ws.gates[j.k*j.dirs+d], G, lo, hi)
+		return
+	}
 	lo, hi := span(j.dirs, j.parts, part, 1)
 	for d := lo; d < hi; d++ {
 		i := j.k*j.dirs + d
-		lstmDirectionForward(j.w[d], &ws.lb, j.in, j.inW, j.out, j.D, d*H, ws.gates[i], ws.cells[i],
+		if j.phase == lstmBoth {
+			lstmInputProduct(j.w[d], &ws.lb, j.in, j.inW, ws.gates[i], G, 0, G)
+		}
+		lstmRecurrence(j.w[d], &ws.lb, j.out, j.D, d*H, ws.gates[i], ws.cells[i],
 			ws.h[d*B*H:(d+1)*B*H], ws.c[d*B*H:(d+1)*B*H], ws.rec[d*B*4*H:(d+1)*B*4*H], H, d == 1)
 	}
 }

@@ -480,8 +480,8 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 			clear(out[(b*Tp+lb.n[b])*D : (b+1)*Tp*D])
 		}
 		ws.lstmJob = lstmLayerJob[T]{w: w.lstm[k], ws: ws, k: k, in: in, inW: inW, out: out, D: D, H: H,
-			dirs: cfg.Directions(), parts: partsFor(cfg.Directions(), 1, threads)}
-		ws.call.run(ws.lstmJob.parts, &ws.lstmJob)
+			dirs: cfg.Directions()}
+		ws.lstmJob.runLayer(&ws.call, threads)
 		in, inW = out, D
 		if k < cfg.NumLayers-1 && dr.on(p) {
 			for b := 0; b < B; b++ {

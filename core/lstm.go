@@ -36,19 +36,34 @@ func (lb *lstmBatch) active(t int) int {
 // zero state, as pack_padded_sequence does. Only valid rows of out are written.
 func lstmDirectionForward[T Float](w lstmWeights[T], lb *lstmBatch, in []T, inW int, out []T, D, off int,
 	gates, cells, h, c, rec []T, H int, reverse bool) {
-	G := 4 * H
-	// Input product for every valid step at once, both biases folded in.
+	lstmInputProduct(w, lb, in, inW, gates, 4*H, 0, 4*H)
+	lstmRecurrence(w, lb, out, D, off, gates, cells, h, c, rec, H, reverse)
+}
+
+// lstmInputProduct writes columns [lo, hi) of gates' valid rows: the input product for every
+// valid step at once, both biases folded in (gates[row, j] = b_ih[j] + b_hh[j] + in[row]·W_ih[j]).
+// Column ranges are independent, so the forward can split them over the pool.
+func lstmInputProduct[T Float](w lstmWeights[T], lb *lstmBatch, in []T, inW int, gates []T, G, lo, hi int) {
+	if lo >= hi {
+		return
+	}
 	for b := 0; b < lb.B; b++ {
 		rows := lb.n[b]
 		g := gates[b*lb.Tp*G : (b*lb.Tp+rows)*G]
 		for r := 0; r < rows; r++ {
-			row := g[r*G : r*G+G]
+			row := g[r*G+lo : r*G+hi]
 			for j := range row {
-				row[j] = w.bih[j] + w.bhh[j]
+				row[j] = w.bih[lo+j] + w.bhh[lo+j]
 			}
 		}
-		gemm(false, true, rows, G, inW, 1, in[b*lb.Tp*inW:], inW, w.wih, inW, 1, g, G)
+		gemm(false, true, rows, hi-lo, inW, 1, in[b*lb.Tp*inW:], inW, w.wih[lo*inW:], inW, 1, g[lo:], G)
 	}
+}
+
+// lstmRecurrence is the step loop of lstmDirectionForward, after lstmInputProduct filled gates.
+func lstmRecurrence[T Float](w lstmWeights[T], lb *lstmBatch, out []T, D, off int,
+	gates, cells, h, c, rec []T, H int, reverse bool) {
+	G := 4 * H
 	clear(h[:lb.B*H])
 	clear(c[:lb.B*H])
 	for s := 0; s < lb.Tp; s++ {
