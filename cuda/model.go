@@ -18,8 +18,8 @@ type Model struct {
 	cfg     core.Config
 	host    *core.Model // for CheckForward (validation identical to the CPU path)
 	dev     *device
-	ops     ops        // gpuOps{dev}; a host emulation in tests
-	mu      sync.Mutex // guards closed
+	ops     ops          // gpuOps{dev}; a host emulation in tests
+	mu      sync.RWMutex // Forward holds it shared, Close exclusively (so Close waits for calls)
 	closed  bool
 	weights cu.Ptr // every tensor the forward reads, in one allocation
 	w       devWeights
@@ -71,12 +71,11 @@ func (g *Model) Device() int { return g.dev.ordinal }
 // device, the device's context. It waits for calls in flight on the device. Idempotent.
 func (g *Model) Close() error {
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	if g.closed {
-		g.mu.Unlock()
 		return nil
 	}
 	g.closed = true
-	g.mu.Unlock()
 	err := g.dev.run(func() error { return g.free() })
 	releaseDevice(g.dev)
 	return err
@@ -283,10 +282,9 @@ func (g *Model) Forward(x []float32, B, T int, lengths []int32, pad core.Padding
 	if err := g.checkSizes(B, T, Tp); err != nil {
 		return err
 	}
-	g.mu.Lock()
-	closed := g.closed
-	g.mu.Unlock()
-	if closed {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	if g.closed {
 		return core.Errf(core.KindInvalidArgument, "cuda: model is closed")
 	}
 	return g.dev.run(func() error { return g.forward(x, B, T, Tp, lengths, pad, logits, frameWeights) })
