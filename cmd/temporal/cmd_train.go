@@ -7,8 +7,10 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"os/signal"
 	"strings"
-	"time"
+	"sync/atomic"
+	"syscall"
 
 	"libtemporal/core"
 )
@@ -74,6 +76,8 @@ func runTrain(argv []string, stdout, stderr io.Writer) int {
 	resume := fs.Bool("resume", false, "continue from DIR/checkpoint.json when present")
 	asJSON := fs.Bool("json", false, "progress and result as JSON lines on stdout")
 	quiet := fs.Bool("quiet", false, "no progress output")
+	progress := fs.String("progress", "auto", "progress on stderr: auto (a live bar on a terminal, else a line per epoch), bar, lines, json, none")
+	noPlot := fs.Bool("no-plot", false, "do not write curves.png")
 	pos, code, ok := parse(fs, "train", trainArgs, argv, stdout, stderr)
 	if !ok {
 		return code
@@ -129,21 +133,41 @@ func runTrain(argv []string, stdout, stderr io.Writer) int {
 		defer val.Close()
 		cfg.Val = val
 	}
-	term := isTerminal(stderr)
+	mode, err := parseProgress(*progress, stderr, *asJSON, *quiet)
+	if err != nil {
+		return fail(stderr, "train", err)
+	}
+	stop, release := interruptFlag()
+	defer release()
 	for i := 0; i < *seeds; i++ {
 		c := cfg
 		c.Trainer.Seed = *seed + uint64(i)
 		c.OutDir = *out
+		prefix := ""
 		if *seeds > 1 {
 			c.OutDir = filepath.Join(*out, fmt.Sprintf("seed-%d", c.Trainer.Seed))
+			prefix = fmt.Sprintf("[seed %d] ", c.Trainer.Seed)
 		}
-		res, err := core.Train(c, progressPrinter(stdout, stderr, *asJSON, *quiet, term, c.Trainer.Seed, *seeds > 1))
+		rep := newTrainReporter(mode, stdout, stderr, prefix, stop)
+		res, err := core.Train(c, rep.report)
+		rep.finish()
+		if res != nil && !*noPlot {
+			if _, perr := rep.writeCurves(c.OutDir, fmt.Sprintf("%s (seed %d)", filepath.Base(filepath.Clean(*out)), c.Trainer.Seed), res.History); perr != nil && err == nil {
+				err = perr
+			}
+		}
 		if err != nil {
+			if rep.stopped {
+				return fail(stderr, "train", core.Errf(core.KindCancelled, "interrupted at step %d; the last committed checkpoint in %s is kept (continue with --resume)", res.Steps, c.OutDir))
+			}
 			return fail(stderr, "train", err)
 		}
 		summary := map[string]any{"out": c.OutDir, "seed": c.Trainer.Seed, "best_val_accuracy": res.BestValAccuracy,
 			"best_epoch": res.BestEpoch, "epochs": res.Epochs, "steps": res.Steps, "stopped_early": res.StoppedEarly,
 			"best_model": res.BestPath}
+		if !*noPlot {
+			summary["curves"] = filepath.Join(c.OutDir, "curves.png")
+		}
 		if *asJSON {
 			b, _ := json.Marshal(map[string]any{"result": summary})
 			fmt.Fprintln(stdout, string(b))
@@ -156,45 +180,21 @@ func runTrain(argv []string, stdout, stderr io.Writer) int {
 	return exitOK
 }
 
-// isTerminal reports whether w is a character device (a live progress line makes sense).
-func isTerminal(w io.Writer) bool {
-	f, ok := w.(*os.File)
-	if !ok {
-		return false
-	}
-	fi, err := f.Stat()
-	return err == nil && fi.Mode()&os.ModeCharDevice != 0
-}
-
-// progressPrinter shows a live line on a terminal (epoch, step, loss, lr, val metrics, ETA), a
-// plain line per epoch otherwise, or JSON lines.
-func progressPrinter(stdout, stderr io.Writer, asJSON, quiet, term bool, seed uint64, multi bool) func(core.Progress) bool {
-	prefix := ""
-	if multi {
-		prefix = fmt.Sprintf("[seed %d] ", seed)
-	}
-	return func(p core.Progress) bool {
-		switch {
-		case quiet:
-		case asJSON:
-			if p.Phase == "epoch" || term {
-				b, _ := json.Marshal(p)
-				fmt.Fprintln(stdout, string(b))
-			}
-		case p.Phase == "step" && term:
-			width := 24
-			done := width * p.StepInEpoch / max(p.StepsPerEpoch, 1)
-			fmt.Fprintf(stderr, "\r%sepoch %d/%d [%s%s] step %d loss %.4f lr %.2e best %.4f ETA %s   ", prefix,
-				p.Epoch, p.Epochs, strings.Repeat("=", done), strings.Repeat(" ", width-done), p.Step, p.Loss, p.LR,
-				p.BestValAccuracy, p.ETA.Round(time.Second))
-		case p.Phase == "epoch":
-			if term {
-				fmt.Fprint(stderr, "\r\033[K")
-			}
-			fmt.Fprintf(stderr, "%sepoch %d/%d: loss %.4f val_loss %.4f val_acc %.4f val_macro_f1 %.4f best %.4f (epoch %d) lr %.2e elapsed %s ETA %s\n",
-				prefix, p.Epoch, p.Epochs, p.Loss, p.ValLoss, p.ValAccuracy, p.ValMacroF1, p.BestValAccuracy, p.BestEpoch,
-				p.LR, p.Elapsed.Round(time.Second), p.ETA.Round(time.Second))
+// interruptFlag reports, once SIGINT or SIGTERM arrived, that training should stop at the next
+// step (the last committed checkpoint stays; --resume continues). release restores the default
+// handling, so a second Ctrl-C after it ends the process.
+func interruptFlag() (stop func() bool, release func()) {
+	ch := make(chan os.Signal, 1)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	var hit atomic.Bool
+	done := make(chan struct{})
+	go func() {
+		select {
+		case <-ch:
+			hit.Store(true)
+			signal.Stop(ch)
+		case <-done:
 		}
-		return true
-	}
+	}()
+	return hit.Load, func() { signal.Stop(ch); close(done) }
 }

@@ -1,9 +1,14 @@
-// Command temporal is the command-line tool over libtemporal's core: inspect checkpoints and
-// run predictions on .npy feature files.
+// Command temporal is the command-line tool over libtemporal's core: train models and
+// ensembles with the reference recipe, evaluate them, classify .npy feature files, inspect
+// checkpoints, convert .npy data to the HDF5 layout, and run a self-contained demo.
 //
+//	temporal demo [--out DIR] [--quick]
+//	temporal train --train A.h5 --val B.h5 --out DIR [--seeds K] [recipe flags]
+//	temporal eval --model DIR|M.safetensors [...] --data C.h5 [--tta] [--drop-collapsed] [--json]
+//	temporal predict --model DIR|M.safetensors [...] --input X.npy [--lengths L.npy] [--tta]
+//	    [--explain] [--probs] [--output Y.npy] [--json]
 //	temporal info M.safetensors [--heads N] [--json]
-//	temporal predict --model M.safetensors --input X.npy [--lengths L.npy]
-//	    [--padding masked|reference] [--heads N] [--probs] [--frame-weights W.npy] --output Y.npy
+//	temporal convert --features X.npy --labels y.npy [--lengths n.npy] --out D.h5
 //
 // Exit status: 0 success, 1 a user error (bad arguments, unreadable or malformed files, wrong
 // shapes) with a one-line message on stderr, 2 an internal error.
@@ -40,7 +45,7 @@ type command struct {
 
 var commands = []command{
 	{"info", "M.safetensors [--heads N] [--json]", "print a checkpoint's configuration, parameter count and class names", runInfo},
-	{"predict", "--model M.safetensors --input X.npy --output Y.npy [flags]", "run the model on float32 features [B,T,F] (or [T,F] for one clip)", runPredict},
+	{"predict", predictArgs, "classify float32 features [B,T,F] (or [T,F] for one clip) with a model or an ensemble, optionally with TTA", runPredict},
 }
 
 func usage(w io.Writer) {
@@ -175,121 +180,6 @@ func runInfo(argv []string, stdout, stderr io.Writer) int {
 	fmt.Fprintf(stdout, "class_names:       %s\n", names)
 	fmt.Fprintf(stdout, "parameters:        %d in %d tensors\n", cfg.NumParams(), len(m.Params()))
 	return exitOK
-}
-
-func runPredict(argv []string, stdout, stderr io.Writer) int {
-	const args = "--model M.safetensors --input X.npy --output Y.npy [flags]"
-	fs := newFlags("predict", args)
-	modelPath := fs.String("model", "", "checkpoint (.safetensors), required")
-	inputPath := fs.String("input", "", "features: float32 .npy [B,T,F], or [T,F] for one clip; required")
-	lengthsPath := fs.String("lengths", "", "valid frames per clip: int32 or int64 .npy [B] (default: all T)")
-	padding := fs.String("padding", "masked", "masked (each clip as if alone) or reference (PyTorch's batch behaviour)")
-	heads := fs.Int("heads", 0, "attention heads, for a file that does not record them (default: metadata, else 12)")
-	probs := fs.Bool("probs", false, "write softmax probabilities instead of logits")
-	fwPath := fs.String("frame-weights", "", "also write the attention-pooling weights per frame, float32 .npy [B,T] ([T] for one clip)")
-	outputPath := fs.String("output", "", "output float32 .npy [B,C] ([C] for one clip), required")
-	pos, code, ok := parse(fs, "predict", args, argv, stdout, stderr)
-	if !ok {
-		return code
-	}
-	err := predict(pos, *modelPath, *inputPath, *lengthsPath, *padding, *heads, *probs, *fwPath, *outputPath)
-	if err != nil {
-		return fail(stderr, "predict", err)
-	}
-	return exitOK
-}
-
-func predict(pos []string, modelPath, inputPath, lengthsPath, padding string, heads int, probs bool, fwPath, outputPath string) error {
-	if len(pos) != 0 {
-		return userErr("unexpected argument %q", pos[0])
-	}
-	for _, f := range []struct{ flag, v string }{{"--model", modelPath}, {"--input", inputPath}, {"--output", outputPath}} {
-		if f.v == "" {
-			return userErr("%s is required", f.flag)
-		}
-	}
-	var pad core.Padding
-	switch padding {
-	case "masked":
-		pad = core.PaddingMasked
-	case "reference":
-		pad = core.PaddingReference
-	default:
-		return userErr("--padding must be masked or reference, not %q", padding)
-	}
-	m, err := loadModel(modelPath, heads)
-	if err != nil {
-		return err
-	}
-	cfg := m.Config()
-	xa, err := readNpy(inputPath)
-	if err != nil {
-		return err
-	}
-	var B, T, F int
-	single := len(xa.Shape) == 2
-	switch len(xa.Shape) {
-	case 2:
-		B, T, F = 1, xa.Shape[0], xa.Shape[1]
-	case 3:
-		B, T, F = xa.Shape[0], xa.Shape[1], xa.Shape[2]
-	default:
-		return core.Errf(core.KindShape, "%s has shape %v, need [B,T,F] or [T,F]", inputPath, xa.Shape)
-	}
-	if F != cfg.FeatureDim {
-		return core.Errf(core.KindShape, "%s has %d features per frame, the model takes %d", inputPath, F, cfg.FeatureDim)
-	}
-	if B < 1 || T < 1 {
-		return core.Errf(core.KindShape, "%s has shape %v: no clips or no frames", inputPath, xa.Shape)
-	}
-	x, err := xa.Float32()
-	if err != nil {
-		return core.Wrap(core.KindFormat, err, "%s", inputPath)
-	}
-	var lengths []int32
-	if lengthsPath != "" {
-		la, err := readNpy(lengthsPath)
-		if err != nil {
-			return err
-		}
-		v, err := la.Ints()
-		if err != nil {
-			return core.Wrap(core.KindFormat, err, "%s", lengthsPath)
-		}
-		if len(la.Shape) != 1 || len(v) != B {
-			return core.Errf(core.KindShape, "%s has shape %v, need [%d] (one length per clip)", lengthsPath, la.Shape, B)
-		}
-		lengths = make([]int32, B)
-		for i, n := range v {
-			if n < 1 || n > int64(T) {
-				return core.Errf(core.KindInvalidArgument, "%s: length %d of clip %d is outside [1, %d]", lengthsPath, n, i, T)
-			}
-			lengths[i] = int32(n)
-		}
-	}
-	C := cfg.NumClasses
-	logits := make([]float32, B*C)
-	var fw []float32
-	if fwPath != "" {
-		fw = make([]float32, B*T)
-	}
-	if err := m.Forward(x, B, T, lengths, pad, logits, fw); err != nil {
-		return err
-	}
-	if probs {
-		softmaxRows(logits, C)
-	}
-	outShape, fwShape := []int{B, C}, []int{B, T}
-	if single {
-		outShape, fwShape = []int{C}, []int{T}
-	}
-	if err := writeNpy(outputPath, logits, outShape); err != nil {
-		return err
-	}
-	if fwPath != "" {
-		return writeNpy(fwPath, fw, fwShape)
-	}
-	return nil
 }
 
 // loadModel loads a checkpoint; a file without a head count whose D the default 12 does not
