@@ -186,21 +186,20 @@ func setDriverName(name string) {
 }
 
 var blas struct {
-	mu   sync.Mutex
-	done bool
-	err  error
+	mu     sync.Mutex
+	loaded bool
 }
 
 // LoadCublas dlopens cuBLAS: path when not empty (alone: no fall-back, so a wrong setting is
-// reported rather than silently replaced), else libcublas.so.13, .12, .11 in that order. The
-// first call decides for the process; later calls return its result.
+// reported rather than silently replaced), else libcublas.so.13, .12, .11 in that order. Once
+// loaded it stays for the process and later calls return nil; a failed attempt may be retried
+// (with another path, say).
 func LoadCublas(path string) error {
 	blas.mu.Lock()
 	defer blas.mu.Unlock()
-	if blas.done {
-		return blas.err
+	if blas.loaded {
+		return nil
 	}
-	blas.done = true
 	buf := (*C.char)(C.malloc(errCap))
 	defer C.free(unsafe.Pointer(buf))
 	var cpath *C.char
@@ -209,9 +208,10 @@ func LoadCublas(path string) error {
 		defer C.free(unsafe.Pointer(cpath))
 	}
 	if C.tc_load_cublas(cpath, buf, errCap) != 0 {
-		blas.err = core.Errf(core.KindDevice, "cuBLAS not available: %s", C.GoString(buf))
+		return core.Errf(core.KindDevice, "cuBLAS not available: %s", C.GoString(buf))
 	}
-	return blas.err
+	blas.loaded = true
+	return nil
 }
 
 // CublasLoadedFrom is the name or path cuBLAS was loaded from ("" before).

@@ -132,8 +132,14 @@ func TestHelperCublasBadPath(t *testing.T) {
 	if CublasLoadedFrom() != "" {
 		t.Errorf("loaded from %q after a failed explicit path", CublasLoadedFrom())
 	}
-	// A non-cuBLAS library is refused by symbol, by name.
 	t.Log(err)
+	// A failed attempt can be retried, e.g. with the default search.
+	if err := LoadCublas(""); err == nil {
+		t.Logf("retry with the sonames: loaded %s", CublasLoadedFrom())
+		if err := LoadCublas("/other/path"); err != nil {
+			t.Errorf("LoadCublas after a load = %v, want nil (the loaded library stays)", err)
+		}
+	}
 }
 
 func TestCublasNotALibrary(t *testing.T) { helper(t, "TestHelperCublasNotALibrary") }

@@ -175,6 +175,7 @@ def check_lifecycle(temporal, lib, path, torch):
         return
     x = np.random.default_rng(3).standard_normal((2, 16, 1280), dtype=np.float32)
     torch.cuda.synchronize()
+    time.sleep(0.5)  # earlier sections' frees run on the device thread, off the caller's
     free0, total = cuda_memory(lib)
     for _ in range(8):
         with temporal.Model.load(path, DEV) as g:
