@@ -238,4 +238,3 @@ func (i indent) Write(b []byte) (int, error) {
 	}
 	return len(b), nil
 }
-

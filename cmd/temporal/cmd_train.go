@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"os/signal"
 	"path/filepath"
 	"strconv"
-	"os/signal"
 	"strings"
 	"sync/atomic"
 	"syscall"
@@ -119,6 +119,10 @@ func runTrain(argv []string, stdout, stderr io.Writer) int {
 	cfg.Augment.Enabled = !*noAug
 	cfg.CheckpointEvery, cfg.Resume = *ckEvery, *resume
 
+	mode, err := parseProgress(*progress, stderr, *asJSON, *quiet)
+	if err != nil {
+		return fail(stderr, "train", err)
+	}
 	train, err := core.OpenHDF5Dataset(*trainPath)
 	if err != nil {
 		return fail(stderr, "train", err)
@@ -132,10 +136,6 @@ func runTrain(argv []string, stdout, stderr io.Writer) int {
 		}
 		defer val.Close()
 		cfg.Val = val
-	}
-	mode, err := parseProgress(*progress, stderr, *asJSON, *quiet)
-	if err != nil {
-		return fail(stderr, "train", err)
 	}
 	stop, release := interruptFlag()
 	defer release()
