@@ -333,6 +333,13 @@ func tgo_predict(h C.uint64_t, features *C.float, batch, frames, featureDim C.in
 			clear(fw)
 		}
 
+		if o.tta {
+			// DESIGN §3's TTA is core's (Model.PredictTTA), on the CPU weights.
+			if !o.probs {
+				return statusErrf(stInvalidArgument, "opt->tta = TEMPORAL_TTA_ALL averages probabilities: set opt->output = TEMPORAL_OUTPUT_PROBABILITIES")
+			}
+			return m.PredictTTA(x, int(B), int(T), lens, o.padding, logits, fw)
+		}
 		forward := m.Forward
 		if e.gpu != nil {
 			forward = e.gpu.Forward

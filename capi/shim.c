@@ -231,3 +231,86 @@ temporal_status temporal_predict(temporal_model m, const float *features, int64_
                                     frame_weights_len, msg, sizeof msg),
                         msg);
 }
+
+temporal_status temporal_ensemble_predict(const temporal_model *models, size_t n_models,
+                                          const float *features, int64_t batch, int64_t frames,
+                                          int64_t feature_dim, const int32_t *lengths,
+                                          const temporal_predict_options *opt, float *probs_out,
+                                          size_t out_len, float *frame_weights,
+                                          size_t frame_weights_len) {
+    char msg[TCAPI_MSG_CAP] = "";
+    return tcapi_finish(tgo_ensemble_predict((uint64_t *)models, n_models, (float *)features, batch,
+                                             frames, feature_dim, (int32_t *)lengths, (void *)opt,
+                                             probs_out, out_len, frame_weights, frame_weights_len,
+                                             msg, sizeof msg),
+                        msg);
+}
+
+/* --- training ----------------------------------------------------------------------------- */
+
+/* The progress trampoline: Go cannot call a C function pointer, so it calls this with the
+ * context temporal_train made on its own stack. It runs on the thread that called
+ * temporal_train (the Go code calling it runs on that thread while the call lasts). */
+typedef struct tcapi_progress_ctx {
+    temporal_progress_fn fn;
+    void *user;
+} tcapi_progress_ctx;
+
+int tcapi_call_progress(void *ctx, void *progress) {
+    const tcapi_progress_ctx *c = (const tcapi_progress_ctx *)ctx;
+    return c->fn((const temporal_train_progress *)progress, c->user);
+}
+
+int temporal_hdf5_available(void) { return tgo_hdf5_available(); }
+
+temporal_status temporal_train(const char *train_h5, const char *val_h5, const char *out_dir,
+                               const temporal_model_config *model_cfg,
+                               const temporal_train_config *cfg, temporal_progress_fn cb,
+                               void *user, temporal_train_report *report_out) {
+    char msg[TCAPI_MSG_CAP] = "";
+    tcapi_progress_ctx ctx;
+    ctx.fn = cb;
+    ctx.user = user;
+    return tcapi_finish(tgo_train((char *)train_h5, (char *)val_h5, (char *)out_dir,
+                                  (void *)model_cfg, (void *)cfg, cb != NULL ? (void *)&ctx : NULL,
+                                  (void *)report_out, msg, sizeof msg),
+                        msg);
+}
+
+temporal_status temporal_dataset_write(const char *path, const float *features, int64_t n,
+                                       int64_t max_frames, int64_t feature_dim,
+                                       const int32_t *lengths, const int64_t *labels,
+                                       const char *const *class_names, int32_t num_classes) {
+    char msg[TCAPI_MSG_CAP] = "";
+    return tcapi_finish(tgo_dataset_write((char *)path, (float *)features, n, max_frames,
+                                          feature_dim, (int32_t *)lengths, (int64_t *)labels,
+                                          (char **)class_names, num_classes, msg, sizeof msg),
+                        msg);
+}
+
+temporal_status temporal_trainer_create(temporal_model m, const temporal_train_config *cfg,
+                                        temporal_trainer *out) {
+    char msg[TCAPI_MSG_CAP] = "";
+    return tcapi_finish(tgo_trainer_create(m, (void *)cfg, out, msg, sizeof msg), msg);
+}
+
+temporal_status temporal_trainer_step(temporal_trainer t, const float *features, int64_t batch,
+                                      int64_t frames, int64_t feature_dim,
+                                      const int32_t *lengths, const int64_t *labels,
+                                      float *loss_out) {
+    char msg[TCAPI_MSG_CAP] = "";
+    return tcapi_finish(tgo_trainer_step(t, (float *)features, batch, frames, feature_dim,
+                                         (int32_t *)lengths, (int64_t *)labels, loss_out, msg,
+                                         sizeof msg),
+                        msg);
+}
+
+temporal_status temporal_trainer_lr(temporal_trainer t, double *lr) {
+    char msg[TCAPI_MSG_CAP] = "";
+    return tcapi_finish(tgo_trainer_lr(t, lr, msg, sizeof msg), msg);
+}
+
+temporal_status temporal_trainer_free(temporal_trainer t) {
+    char msg[TCAPI_MSG_CAP] = "";
+    return tcapi_finish(tgo_trainer_free(t, msg, sizeof msg), msg);
+}

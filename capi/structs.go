@@ -33,6 +33,7 @@ const (
 	outputLogits     = C.TEMPORAL_OUTPUT_LOGITS
 	outputProbs      = C.TEMPORAL_OUTPUT_PROBABILITIES
 	ttaNone          = C.TEMPORAL_TTA_NONE
+	ttaAll           = C.TEMPORAL_TTA_ALL
 	maxWidths        = C.TEMPORAL_MAX_CLASSIFIER_WIDTHS
 )
 
@@ -146,6 +147,7 @@ func writeConfig(p unsafe.Pointer, cfg core.Config) error {
 type predictOptions struct {
 	padding core.Padding
 	probs   bool
+	tta     bool // TEMPORAL_TTA_ALL
 }
 
 func readPredictOptions(p unsafe.Pointer) (predictOptions, error) {
@@ -171,8 +173,12 @@ func readPredictOptions(p unsafe.Pointer) (predictOptions, error) {
 	default:
 		return r, statusErrf(stInvalidArgument, "opt->output = %d is not a temporal_output value", int(o.output))
 	}
-	if o.tta != ttaNone {
-		return r, statusErrf(stUnsupported, "opt->tta = %d: test-time augmentation is not available in this version (use TEMPORAL_TTA_NONE)", int(o.tta))
+	switch o.tta {
+	case ttaNone:
+	case ttaAll:
+		r.tta = true
+	default:
+		return r, statusErrf(stInvalidArgument, "opt->tta = %d is not a temporal_tta value (TEMPORAL_TTA_NONE or TEMPORAL_TTA_ALL)", int(o.tta))
 	}
 	return r, nil
 }

@@ -168,7 +168,13 @@ typedef enum temporal_output {
 } temporal_output;
 
 typedef enum temporal_tta {
-    TEMPORAL_TTA_NONE = 0 /* only value accepted now; others give TEMPORAL_ERR_UNSUPPORTED */
+    TEMPORAL_TTA_NONE = 0, /* default: the clips as given */
+    TEMPORAL_TTA_ALL = 1   /* test-time augmentation (DESIGN §3): the mean of the softmax over the
+                              modes that apply to each clip (n = its length): original; reversed
+                              (x[:n] flipped); speed-up (h = floor(n/2) frames,
+                              idx_i = floor(i(n-1)/(h-1))) when n > 10; speed-down
+                              (m = floor(1.5n) frames, idx_i = min(floor(i(n-1)/(m-1)), n-1))
+                              when n > 10. The output is probabilities. */
 } temporal_tta;
 
 /* Options of temporal_predict. */
@@ -176,7 +182,8 @@ typedef struct temporal_predict_options {
     uint32_t struct_size; /* sizeof(temporal_predict_options) via temporal_predict_options_default() */
     int32_t padding;      /* temporal_padding */
     int32_t output;       /* temporal_output */
-    int32_t tta;          /* temporal_tta; reserved, must be TEMPORAL_TTA_NONE */
+    int32_t tta;          /* temporal_tta: TEMPORAL_TTA_NONE (default) or TEMPORAL_TTA_ALL, which
+                             needs output = TEMPORAL_OUTPUT_PROBABILITIES */
 } temporal_predict_options;
 
 static inline temporal_predict_options temporal_predict_options_default(void) {
@@ -405,12 +412,270 @@ temporal_status temporal_model_set_class_names(temporal_model m, const char *con
  *   TEMPORAL_ERR_NUMERIC           a feature is NaN or Inf (the message names its index)
  *   TEMPORAL_ERR_DEVICE            a CUDA model: a CUDA or cuBLAS call failed (including device
  *                                  memory for the work space); the message names the call
- *   TEMPORAL_ERR_UNSUPPORTED       opt->tta != TEMPORAL_TTA_NONE
- *   TEMPORAL_ERR_INTERNAL          unmapped features/lengths/out/frame_weights memory; a bug */
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  opt->tta not a temporal_tta value; opt->tta ==
+ *                                  TEMPORAL_TTA_ALL with output TEMPORAL_OUTPUT_LOGITS (TTA
+ *                                  averages probabilities)
+ *   TEMPORAL_ERR_INTERNAL          unmapped features/lengths/out/frame_weights memory; a bug
+ * TTA (opt->tta == TEMPORAL_TTA_ALL): out receives the mean over the modes that apply of each
+ * clip's softmax; each mode runs as one batch of the clips it applies to. frame_weights are the
+ * original clips' weights. TTA runs on the CPU copy of the weights, also for a CUDA model. In
+ * reference padding a mode's batch holds only the clips it applies to (mixed-length batches
+ * depend on the batch, as without TTA). */
 temporal_status temporal_predict(temporal_model m, const float *features, int64_t batch,
                                  int64_t frames, int64_t feature_dim, const int32_t *lengths,
                                  const temporal_predict_options *opt, float *out, size_t out_len,
                                  float *frame_weights, size_t frame_weights_len);
+
+/* --------------------------------------------------------------------------------------------
+ * Ensembles
+ * ------------------------------------------------------------------------------------------ */
+
+/* Runs an ensemble: probs_out [batch, num_classes] receives the mean over the n_models models
+ * of each model's class probabilities (softmax of its logits; with opt->tta ==
+ * TEMPORAL_TTA_ALL, each model's TTA mean first), accumulated in double and rounded once.
+ * Inputs as temporal_predict (features, lengths, padding). The output is always probabilities:
+ * opt->output is ignored. frame_weights (NULL or [batch, frames]) receives the models' mean
+ * attention-pooling weights of the original clips. All models must take the same feature_dim
+ * and have the same num_classes. The same handle may appear more than once (it then counts
+ * that many times). Runs on the CPU copy of each model's weights, also for CUDA models.
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  models, features or probs_out NULL; n_models == 0 or
+ *                                  > 1024; as temporal_predict for sizes, lengths and opt
+ *   TEMPORAL_ERR_BAD_HANDLE        a models[i] is 0, freed or never issued (message names i)
+ *   TEMPORAL_ERR_SHAPE             the models disagree on feature_dim or num_classes;
+ *                                  feature_dim differs from theirs; out_len <
+ *                                  batch * num_classes; frame_weights_len < batch * frames
+ *   TEMPORAL_ERR_OUT_OF_MEMORY     sizes beyond the library's limits
+ *   TEMPORAL_ERR_NUMERIC           a feature is NaN or Inf
+ *   TEMPORAL_ERR_INTERNAL          unmapped caller memory; a bug */
+temporal_status temporal_ensemble_predict(const temporal_model *models, size_t n_models,
+                                          const float *features, int64_t batch, int64_t frames,
+                                          int64_t feature_dim, const int32_t *lengths,
+                                          const temporal_predict_options *opt, float *probs_out,
+                                          size_t out_len, float *frame_weights,
+                                          size_t frame_weights_len);
+
+/* --------------------------------------------------------------------------------------------
+ * Training (DESIGN §3: the reference recipe, every part configurable). Training runs on the CPU.
+ * ------------------------------------------------------------------------------------------ */
+
+typedef enum temporal_loss {
+    TEMPORAL_LOSS_FOCAL = 0,        /* default: focal loss with label smoothing and class weights */
+    TEMPORAL_LOSS_CROSS_ENTROPY = 1 /* PyTorch's nn.CrossEntropyLoss(weight=alpha,
+                                       label_smoothing=s); gamma is ignored */
+} temporal_loss;
+
+/* Configuration of temporal_train and temporal_trainer_create. The defaults are the reference
+ * recipe. Fields marked (train) are used by temporal_train only. */
+typedef struct temporal_train_config {
+    uint32_t struct_size;   /* sizeof(temporal_train_config) via temporal_train_config_default() */
+    int32_t epochs;         /* (train) maximum epochs, >= 1 (150) */
+    int32_t batch_size;     /* (train) clips per step, >= 1 (48) */
+    int32_t patience;       /* (train) early stopping: epochs without a strict improvement of
+                               validation accuracy, >= 0 (25; 0: off) */
+    double lr;              /* AdamW learning rate eta_0 > 0 (1e-3) */
+    double weight_decay;    /* AdamW weight decay >= 0 (5e-4) */
+    uint64_t seed;          /* weights' initialisation, sampling, augmentation, dropout (42) */
+    int32_t padding;        /* temporal_padding used in training and validation (MASKED) */
+    int32_t loss;           /* temporal_loss (TEMPORAL_LOSS_FOCAL) */
+    double gamma;           /* focal exponent >= 0 (2) */
+    double label_smoothing; /* s in [0, 1) (0.1) */
+    int32_t dropout;        /* 1: training-mode dropout (the model's dropout p), 0: off (1) */
+    int32_t augment;        /* (train) 1: the three augmentations of DESIGN §3, 0: off (1) */
+    int64_t checkpoint_every_steps; /* (train) also commit a checkpoint every N steps, >= 0
+                                       (0: only at the end of every epoch, which always happens) */
+    int32_t resume;         /* (train) 1: continue from out_dir's committed checkpoint when one
+                               exists (exact: same weights as an uninterrupted run), 0: fresh (0) */
+    int32_t class_weights;  /* (train) 1: alpha_c = clip(N/(K n_c), 0.5, 10) from the training
+                               labels for the loss and the sampling; 0: uniform (1). A trainer
+                               handle always uses alpha = 1. */
+    double clip_norm;       /* gradient clipping max norm (1.0; <= 0: no clipping, the
+                               non-finite check stays) */
+} temporal_train_config;
+
+static inline temporal_train_config temporal_train_config_default(void) {
+    temporal_train_config c;
+    c.struct_size = (uint32_t)sizeof(temporal_train_config);
+    c.epochs = 150;
+    c.batch_size = 48;
+    c.patience = 25;
+    c.lr = 1e-3;
+    c.weight_decay = 5e-4;
+    c.seed = 42;
+    c.padding = TEMPORAL_PADDING_MASKED;
+    c.loss = TEMPORAL_LOSS_FOCAL;
+    c.gamma = 2.0;
+    c.label_smoothing = 0.1;
+    c.dropout = 1;
+    c.augment = 1;
+    c.checkpoint_every_steps = 0;
+    c.resume = 0;
+    c.class_weights = 1;
+    c.clip_norm = 1.0;
+    return c;
+}
+
+typedef enum temporal_progress_phase {
+    TEMPORAL_PROGRESS_STEP = 0, /* after every optimizer step */
+    TEMPORAL_PROGRESS_EPOCH = 1 /* after every epoch: validation done, checkpoint committed */
+} temporal_progress_phase;
+
+/* What a temporal_progress_fn receives. Validation fields are those of the last finished epoch
+ * (in step phase too); -1 before the first validation and when there is no validation set. */
+typedef struct temporal_train_progress {
+    uint32_t struct_size;      /* sizeof the library's struct: fields past your own
+                                  sizeof(temporal_train_progress) are newer than your header */
+    int32_t phase;             /* temporal_progress_phase */
+    int32_t epoch;             /* 1-based epoch the step belongs to / the epoch just finished */
+    int32_t epochs;            /* the maximum, cfg->epochs */
+    int64_t step;              /* optimizer steps done in the whole run (including a resumed part) */
+    int32_t step_in_epoch;     /* 1-based */
+    int32_t steps_per_epoch;   /* ceil(N / batch_size) */
+    double loss;               /* step: the batch loss; epoch: the mean batch loss of the epoch */
+    double lr;                 /* step: lr of the step just done; epoch: lr of the next step */
+    double val_loss;
+    double val_accuracy;       /* in [0, 1] */
+    double val_macro_f1;       /* in [0, 1] */
+    double best_val_accuracy;  /* best so far (0 before the first epoch) */
+    int32_t best_epoch;        /* epoch of best_val_accuracy (0: none yet) */
+    int32_t reserved;
+    double elapsed_seconds;    /* since this call started */
+    double eta_seconds;        /* estimate if every remaining epoch runs (0 before the first step) */
+} temporal_train_progress;
+
+/* A progress callback. It runs on the thread that called temporal_train, between steps (the
+ * library does no work meanwhile); p is valid only during the call. Return 0 to continue,
+ * non-zero to cancel: temporal_train then returns TEMPORAL_ERR_CANCELLED, and out_dir keeps
+ * the last committed checkpoint (cancelling in the epoch phase: that epoch's). It may call
+ * other library functions, but not temporal_train with the same out_dir. */
+typedef int (*temporal_progress_fn)(const temporal_train_progress *p, void *user);
+
+/* What temporal_train reports (also when it is cancelled: then what was done so far). */
+typedef struct temporal_train_report {
+    uint32_t struct_size;        /* sizeof(temporal_train_report) via temporal_train_report_default() */
+    int32_t epochs_run;          /* epochs completed (including a resumed part) */
+    int32_t best_epoch;          /* 1-based; 0 when no epoch finished */
+    int32_t stopped_early;       /* 1 when patience ended the run before cfg->epochs */
+    int64_t final_step;          /* optimizer steps done in the whole run */
+    double best_val_accuracy;    /* 0 without a validation set */
+    double final_train_loss;     /* mean batch loss of the last finished epoch (-1: none) */
+    char best_model_path[4096];  /* out_dir/best.safetensors, NUL-terminated ("" when no epoch
+                                    finished); a longer path is TEMPORAL_ERR_INVALID_ARGUMENT
+                                    before training starts */
+} temporal_train_report;
+
+static inline temporal_train_report temporal_train_report_default(void) {
+    temporal_train_report r;
+    r.struct_size = (uint32_t)sizeof(temporal_train_report);
+    r.epochs_run = 0;
+    r.best_epoch = 0;
+    r.stopped_early = 0;
+    r.final_step = 0;
+    r.best_val_accuracy = 0;
+    r.final_train_loss = -1;
+    r.best_model_path[0] = '\0';
+    return r;
+}
+
+/* 1 when this build reads and writes HDF5 datasets, 0 for a nohdf5 build (whose
+ * temporal_train and temporal_dataset_write give TEMPORAL_ERR_UNSUPPORTED). Never fails. */
+int temporal_hdf5_available(void);
+
+/* Trains a model on HDF5 datasets in the reference layout (DESIGN §4: features [N, T, F]
+ * float32 zero-padded, labels int64, num_frames int32, category_mapping JSON attribute) with the
+ * reference recipe (DESIGN §3). out_dir (created if missing) receives best.safetensors (the best
+ * validation accuracy; with no val_h5, the last epoch), last-<step>.safetensors with its
+ * .train.safetensors state, and checkpoint.json (the commit point, written atomically).
+ *   train_h5   the training set.
+ *   val_h5     NULL: no validation (no early stopping), else the validation set.
+ *   model_cfg  NULL: the reference model (DESIGN §2) with feature_dim and num_classes from the
+ *              training set; otherwise the architecture, where feature_dim = 0 and
+ *              num_classes = 0 mean "from the training set". Class names come from the dataset.
+ *   cfg        NULL: temporal_train_config_default().
+ *   cb, user   NULL, or a progress callback (see temporal_progress_fn) and its argument.
+ *   report_out NULL, or receives the report (on TEMPORAL_OK and on TEMPORAL_ERR_CANCELLED).
+ * Deterministic: the same data, cfg (seed) and temporal_set_num_threads setting give the same
+ * weights.
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  train_h5 or out_dir NULL or empty; a struct_size too small;
+ *                                  a cfg field out of range (the message names it); an
+ *                                  empty dataset; resume on a different training set
+ *   TEMPORAL_ERR_IO                a dataset cannot be opened or read; out_dir cannot be written
+ *   TEMPORAL_ERR_FORMAT            a dataset is not in the reference layout (the message says
+ *                                  what is missing or wrong); a corrupt checkpoint to resume
+ *   TEMPORAL_ERR_SHAPE             model_cfg disagrees with the dataset's feature_dim or
+ *                                  classes; the validation set disagrees with the training set
+ *   TEMPORAL_ERR_OUT_OF_MEMORY     a dataset declares sizes beyond the library's limits
+ *   TEMPORAL_ERR_NUMERIC           a NaN/Inf feature, or training diverged (a non-finite loss
+ *                                  or gradient); the last committed checkpoint is kept
+ *   TEMPORAL_ERR_CANCELLED         the callback returned non-zero (the last committed
+ *                                  checkpoint is kept; report_out is filled)
+ *   TEMPORAL_ERR_UNSUPPORTED       a nohdf5 build
+ *   TEMPORAL_ERR_INTERNAL          unmapped caller memory; a bug */
+temporal_status temporal_train(const char *train_h5, const char *val_h5, const char *out_dir,
+                               const temporal_model_config *model_cfg,
+                               const temporal_train_config *cfg, temporal_progress_fn cb,
+                               void *user, temporal_train_report *report_out);
+
+/* Writes a dataset in the reference HDF5 layout (what temporal_train reads), atomically.
+ *   features     [n, max_frames, feature_dim] float32, finite; frames at and after lengths[i]
+ *                are written as zeros (the layout is zero-padded).
+ *   lengths      NULL (every clip has max_frames frames) or [n] int32 in [1, max_frames].
+ *   labels       [n] int64 in [0, num_classes).
+ *   class_names  NULL (names "0", "1", ...) or num_classes NUL-terminated UTF-8 strings.
+ *   num_classes  >= 2.
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  path, features or labels NULL; path empty; n, max_frames,
+ *                                  feature_dim < 1; num_classes < 2; a label or length out of
+ *                                  range; a class name NULL, empty, duplicated or > 4096 bytes
+ *   TEMPORAL_ERR_OUT_OF_MEMORY     n * max_frames * feature_dim beyond the library's limits
+ *   TEMPORAL_ERR_NUMERIC           a feature is NaN or Inf (within a clip's length)
+ *   TEMPORAL_ERR_IO                cannot write path
+ *   TEMPORAL_ERR_UNSUPPORTED       a nohdf5 build
+ *   TEMPORAL_ERR_INTERNAL          unmapped caller memory; a bug */
+temporal_status temporal_dataset_write(const char *path, const float *features, int64_t n,
+                                       int64_t max_frames, int64_t feature_dim,
+                                       const int32_t *lengths, const int64_t *labels,
+                                       const char *const *class_names, int32_t num_classes);
+
+/* A trainer: optimizer steps of the reference recipe (loss, clipping, AdamW, the per-step
+ * cosine schedule) on a model, for custom training loops. Opaque handle; 0 is never valid;
+ * handles of trainers and models are distinct. */
+typedef uint64_t temporal_trainer;
+
+/* Creates a trainer for model m (which must be on the CPU). It uses cfg's lr, weight_decay,
+ * seed (its dropout stream), padding, loss, gamma, label_smoothing, dropout and clip_norm; the
+ * (train) fields are ignored; the loss has no class weights. The trainer keeps the model alive
+ * (freeing m's handle does not end the trainer). The AdamW moments start at zero.
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  out NULL; cfg->struct_size too small; a field out of range
+ *   TEMPORAL_ERR_BAD_HANDLE        m is 0, freed or never issued
+ *   TEMPORAL_ERR_UNSUPPORTED       m is on a CUDA device (training runs on the CPU) */
+temporal_status temporal_trainer_create(temporal_model m, const temporal_train_config *cfg,
+                                        temporal_trainer *out);
+
+/* One optimizer step on a batch; *loss_out (if not NULL) receives the batch loss before the
+ * update. features and lengths as temporal_predict; labels [batch] int64 in [0, num_classes).
+ * Takes the model's lock exclusively: predicts on the same model wait for the step, and the
+ * step waits for running predicts. Steps on one trainer run one at a time (a second caller
+ * waits). A non-finite loss or gradient leaves the weights, moments and schedule untouched.
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  features or labels NULL; batch, frames, feature_dim < 1; a
+ *                                  length outside [1, frames]; a label outside [0, num_classes)
+ *   TEMPORAL_ERR_BAD_HANDLE        t is 0, freed or never issued
+ *   TEMPORAL_ERR_SHAPE             feature_dim differs from the model's
+ *   TEMPORAL_ERR_OUT_OF_MEMORY     sizes beyond the library's limits
+ *   TEMPORAL_ERR_NUMERIC           a NaN/Inf feature; a non-finite loss or gradient norm
+ *   TEMPORAL_ERR_INTERNAL          unmapped caller memory; a bug */
+temporal_status temporal_trainer_step(temporal_trainer t, const float *features, int64_t batch,
+                                      int64_t frames, int64_t feature_dim,
+                                      const int32_t *lengths, const int64_t *labels,
+                                      float *loss_out);
+
+/* The learning rate the trainer's next step will use (schedule position). *lr must not be NULL.
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  lr NULL
+ *   TEMPORAL_ERR_BAD_HANDLE        t is 0, freed or never issued */
+temporal_status temporal_trainer_lr(temporal_trainer t, double *lr);
+
+/* Releases the trainer (never blocks; a step in flight finishes). Freeing 0 or twice is
+ * TEMPORAL_ERR_BAD_HANDLE.
+ *   TEMPORAL_ERR_BAD_HANDLE        t is 0, freed or never issued */
+temporal_status temporal_trainer_free(temporal_trainer t);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -463,9 +463,13 @@ static void test_predict_errors(void) {
     EXPECT_STATUS(temporal_predict(m, g.features, g.B, g.T, g.F, NULL, &o, out, nl, NULL, 0),
                   TEMPORAL_ERR_INVALID_ARGUMENT);
     o = temporal_predict_options_default();
-    o.tta = 1;
+    o.tta = TEMPORAL_TTA_ALL; /* TTA averages probabilities: logits output is refused */
     EXPECT_STATUS(temporal_predict(m, g.features, g.B, g.T, g.F, NULL, &o, out, nl, NULL, 0),
-                  TEMPORAL_ERR_UNSUPPORTED);
+                  TEMPORAL_ERR_INVALID_ARGUMENT);
+    o.tta = 9;
+    o.output = TEMPORAL_OUTPUT_PROBABILITIES;
+    EXPECT_STATUS(temporal_predict(m, g.features, g.B, g.T, g.F, NULL, &o, out, nl, NULL, 0),
+                  TEMPORAL_ERR_INVALID_ARGUMENT);
     /* Non-finite input. */
     {
         size_t n = (size_t)(g.B * g.T * g.F);

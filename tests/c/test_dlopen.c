@@ -31,7 +31,9 @@ static const char *const public_names[] = {
     "temporal_model_load", "temporal_model_load_ex", "temporal_model_load_memory",
     "temporal_model_load_memory_ex", "temporal_model_save", "temporal_model_free",
     "temporal_model_info", "temporal_model_class_name", "temporal_model_set_class_names",
-    "temporal_predict"};
+    "temporal_predict", "temporal_ensemble_predict", "temporal_hdf5_available", "temporal_train",
+    "temporal_dataset_write", "temporal_trainer_create", "temporal_trainer_step",
+    "temporal_trainer_lr", "temporal_trainer_free"};
 
 #define SYM(h, name) ((__typeof__(name) *)dlsym_fn((h), #name))
 
@@ -92,6 +94,21 @@ int main(int argc, char **argv) {
                                    NULL, out, (size_t)(g.B * g.C), NULL,
                                    0) == TEMPORAL_ERR_INTERNAL);
     CHECK(SYM(h, temporal_last_error)(msg, sizeof msg) > 0 && strstr(msg, "0xdead0000") != NULL);
+    /* HDF5 datasets: a nohdf5 build refuses them with UNSUPPORTED (and says why). */
+    if (SYM(h, temporal_hdf5_available)() == 0) {
+        const int64_t labels[2] = {0, 1};
+        temporal_train_config tc = temporal_train_config_default();
+        temporal_train_report rep = temporal_train_report_default();
+        snprintf(path, sizeof path, "%s/never-written.h5", argv[2]);
+        CHECK(SYM(h, temporal_dataset_write)(path, g.features, 2, 1, g.F, NULL, labels, NULL, 2) ==
+              TEMPORAL_ERR_UNSUPPORTED);
+        CHECK(SYM(h, temporal_last_error)(msg, sizeof msg) > 0 && strstr(msg, "HDF5") != NULL);
+        tc.epochs = 1;
+        CHECK(SYM(h, temporal_train)(path, NULL, "/nonexistent-dir/never", NULL, &tc, NULL, NULL,
+                                     &rep) == TEMPORAL_ERR_UNSUPPORTED);
+        CHECK(SYM(h, temporal_last_error)(msg, sizeof msg) > 0 && strstr(msg, "HDF5") != NULL);
+        printf("nohdf5 build: dataset_write and train are UNSUPPORTED\n");
+    }
     CHECK(SYM(h, temporal_model_free)(m) == TEMPORAL_OK);
     CHECK(SYM(h, temporal_model_free)(m) == TEMPORAL_ERR_BAD_HANDLE);
     golden_free(&g);

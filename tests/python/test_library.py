@@ -52,6 +52,7 @@ def test_status_codes_match_header(temporal):
 _C_SCALARS = {
     "int": (4, True), "temporal_status": (4, True), "int32_t": (4, True), "uint32_t": (4, False),
     "int64_t": (8, True), "uint64_t": (8, False), "temporal_model": (8, False),
+    "temporal_trainer": (8, False),
     "size_t": (ctypes.sizeof(ctypes.c_size_t), False),
 }
 
@@ -64,7 +65,7 @@ def _c_kind(decl: str):
     words = [w for w in decl.split() if w not in ("const",)]
     # drop the parameter name when there is one
     base = words[0] if len(words) <= 2 else " ".join(words[:-1])
-    if base == "temporal_log_fn":  # a function pointer typedef
+    if base in ("temporal_log_fn", "temporal_progress_fn"):  # function pointer typedefs
         return ("ptr",)
     return _C_SCALARS[base]
 

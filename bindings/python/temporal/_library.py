@@ -58,6 +58,12 @@ PADDING_REFERENCE = 1
 OUTPUT_LOGITS = 0
 OUTPUT_PROBABILITIES = 1
 TTA_NONE = 0
+TTA_ALL = 1
+# temporal_loss, temporal_progress_phase
+LOSS_FOCAL = 0
+LOSS_CROSS_ENTROPY = 1
+PROGRESS_STEP = 0
+PROGRESS_EPOCH = 1
 
 
 class ModelConfigStruct(ctypes.Structure):
@@ -99,6 +105,88 @@ class LoadOptionsStruct(ctypes.Structure):
         ("num_heads", c_int32),
         ("device", c_char_p),
     ]
+
+
+class TrainConfigStruct(ctypes.Structure):
+    """Mirror of ``temporal_train_config``."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("epochs", c_int32),
+        ("batch_size", c_int32),
+        ("patience", c_int32),
+        ("lr", c_double),
+        ("weight_decay", c_double),
+        ("seed", c_uint64),
+        ("padding", c_int32),
+        ("loss", c_int32),
+        ("gamma", c_double),
+        ("label_smoothing", c_double),
+        ("dropout", c_int32),
+        ("augment", c_int32),
+        ("checkpoint_every_steps", c_int64),
+        ("resume", c_int32),
+        ("class_weights", c_int32),
+        ("clip_norm", c_double),
+    ]
+
+
+class TrainProgressStruct(ctypes.Structure):
+    """Mirror of ``temporal_train_progress``."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("phase", c_int32),
+        ("epoch", c_int32),
+        ("epochs", c_int32),
+        ("step", c_int64),
+        ("step_in_epoch", c_int32),
+        ("steps_per_epoch", c_int32),
+        ("loss", c_double),
+        ("lr", c_double),
+        ("val_loss", c_double),
+        ("val_accuracy", c_double),
+        ("val_macro_f1", c_double),
+        ("best_val_accuracy", c_double),
+        ("best_epoch", c_int32),
+        ("reserved", c_int32),
+        ("elapsed_seconds", c_double),
+        ("eta_seconds", c_double),
+    ]
+
+
+REPORT_PATH_CAP = 4096
+
+
+class TrainReportStruct(ctypes.Structure):
+    """Mirror of ``temporal_train_report``."""
+
+    _fields_ = [
+        ("struct_size", c_uint32),
+        ("epochs_run", c_int32),
+        ("best_epoch", c_int32),
+        ("stopped_early", c_int32),
+        ("final_step", c_int64),
+        ("best_val_accuracy", c_double),
+        ("final_train_loss", c_double),
+        ("best_model_path", c_char * REPORT_PATH_CAP),
+    ]
+
+
+def train_config_default() -> TrainConfigStruct:
+    """``temporal_train_config_default()`` (the reference recipe)."""
+    return TrainConfigStruct(
+        ctypes.sizeof(TrainConfigStruct), 150, 48, 25, 1e-3, 5e-4, 42, PADDING_MASKED, LOSS_FOCAL,
+        2.0, 0.1, 1, 1, 0, 0, 1, 1.0,
+    )
+
+
+def train_report_default() -> TrainReportStruct:
+    """``temporal_train_report_default()``."""
+    r = TrainReportStruct()
+    r.struct_size = ctypes.sizeof(TrainReportStruct)
+    r.final_train_loss = -1.0
+    return r
 
 
 def model_config_default() -> ModelConfigStruct:
@@ -283,6 +371,16 @@ f_set_num_threads = _declare("temporal_set_num_threads", temporal_status, [c_int
 f_get_num_threads = _declare("temporal_get_num_threads", c_int, [])
 f_cuda_available = _declare("temporal_cuda_available", c_int, [])
 f_cuda_device_count = _declare("temporal_cuda_device_count", c_int, [])
+f_cuda_device_name = _declare(
+    "temporal_cuda_device_name",
+    temporal_status,
+    [c_int, POINTER(c_char), c_size_t, POINTER(c_size_t)],
+    required=False,
+)
+f_cuda_memory = _declare(
+    "temporal_cuda_memory", temporal_status, [c_int, POINTER(c_uint64), POINTER(c_uint64)], required=False
+)
+f_cuda_set_cublas_path = _declare("temporal_cuda_set_cublas_path", temporal_status, [c_char_p], required=False)
 f_model_create = _declare(
     "temporal_model_create",
     temporal_status,
@@ -340,6 +438,79 @@ f_predict = _declare(
         c_size_t,  # frame_weights_len
     ],
 )
+# Training, datasets, ensembles (appended to ABI 1; optional so that an older ABI-1 build still
+# imports, and the functions that need them raise UnsupportedError there).
+temporal_trainer = c_uint64
+f_ensemble_predict = _declare(
+    "temporal_ensemble_predict",
+    temporal_status,
+    [
+        c_void_p,  # const temporal_model *models
+        c_size_t,  # n_models
+        c_void_p,  # const float *features
+        c_int64,
+        c_int64,
+        c_int64,
+        c_void_p,  # const int32_t *lengths
+        POINTER(PredictOptionsStruct),
+        c_void_p,  # float *probs_out
+        c_size_t,
+        c_void_p,  # float *frame_weights
+        c_size_t,
+    ],
+    required=False,
+)
+f_hdf5_available = _declare("temporal_hdf5_available", c_int, [], required=False)
+# int (*temporal_progress_fn)(const temporal_train_progress *p, void *user)
+PROGRESS_FN = ctypes.CFUNCTYPE(c_int, POINTER(TrainProgressStruct), c_void_p)
+f_train = _declare(
+    "temporal_train",
+    temporal_status,
+    [
+        c_char_p,  # train_h5
+        c_char_p,  # val_h5 (None)
+        c_char_p,  # out_dir
+        POINTER(ModelConfigStruct),  # model_cfg (None)
+        POINTER(TrainConfigStruct),  # cfg
+        PROGRESS_FN,  # cb (None)
+        c_void_p,  # user
+        POINTER(TrainReportStruct),  # report_out
+    ],
+    required=False,
+)
+f_dataset_write = _declare(
+    "temporal_dataset_write",
+    temporal_status,
+    [
+        c_char_p,  # path
+        c_void_p,  # const float *features
+        c_int64,  # n
+        c_int64,  # max_frames
+        c_int64,  # feature_dim
+        c_void_p,  # const int32_t *lengths
+        c_void_p,  # const int64_t *labels
+        POINTER(c_char_p),  # class_names (None)
+        c_int32,  # num_classes
+    ],
+    required=False,
+)
+f_trainer_create = _declare(
+    "temporal_trainer_create",
+    temporal_status,
+    [temporal_model, POINTER(TrainConfigStruct), POINTER(temporal_trainer)],
+    required=False,
+)
+f_trainer_step = _declare(
+    "temporal_trainer_step",
+    temporal_status,
+    [temporal_trainer, c_void_p, c_int64, c_int64, c_int64, c_void_p, c_void_p, POINTER(ctypes.c_float)],
+    required=False,
+)
+f_trainer_lr = _declare(
+    "temporal_trainer_lr", temporal_status, [temporal_trainer, POINTER(c_double)], required=False
+)
+f_trainer_free = _declare("temporal_trainer_free", temporal_status, [temporal_trainer], required=False)
+
 # void (*temporal_log_fn)(int level, const char *message, void *user)
 LOG_FN = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)
 f_set_log_callback = _declare("temporal_set_log_callback", temporal_status, [LOG_FN, c_int, c_void_p])
