@@ -10,9 +10,11 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"unsafe"
 
 	"libtemporal/core"
 	"libtemporal/cuda/cu"
+	"libtemporal/cuda/kemu"
 )
 
 // hostOps emulates the device on the host, so that Model.forward — its buffer layout, strides,
@@ -22,10 +24,38 @@ import (
 // kernels.cu loop for loop. Memory is one arena of float32 words; a Ptr is a byte address
 // (never 0), every access is bounds-checked against its allocation, and fresh allocations are
 // NaN so that a read of anything not written shows in the outputs.
+//
+// With real set, the kernels are kernels.cu itself run by package kemu (CPU threads emulating
+// a block, with the launch shapes of gpuOps) instead of the Go ports below; every allocation is
+// then followed by a guard zone that must survive every launch.
 type hostOps struct {
 	mem    []float32
 	allocs [][2]int64 // [start, end) word offsets
+	real   bool
 }
+
+const guardWords = 64
+
+var guardBits = uint32(0x7fc0dead) // a NaN with a payload no arithmetic produces
+
+func (h *hostOps) checkGuards(kernel string) {
+	for _, a := range h.allocs {
+		for i := a[1]; i < a[1]+guardWords; i++ {
+			if math.Float32bits(h.mem[i]) != guardBits {
+				panic(fmt.Sprintf("%s wrote %d words past a %d-word allocation", kernel, i-a[1], a[1]-a[0]))
+			}
+		}
+	}
+}
+
+func (h *hostOps) ptr(p cu.Ptr) *float32 {
+	if p == 0 {
+		return nil
+	}
+	return &h.mem[h.word(p, 0)]
+}
+
+func (h *hostOps) iptr(p cu.Ptr) *int32 { return (*int32)(unsafe.Pointer(h.ptr(p))) }
 
 const hostBase = 1 << 20 // byte address of mem[0]
 
@@ -53,6 +83,9 @@ func (h *hostOps) alloc(bytes uint64) (cu.Ptr, error) {
 	end := start + int64(bytes+3)/4
 	for int64(len(h.mem)) < end {
 		h.mem = append(h.mem, float32(math.NaN()))
+	}
+	for i := 0; i < guardWords; i++ {
+		h.mem = append(h.mem, math.Float32frombits(guardBits))
 	}
 	h.allocs = append(h.allocs, [2]int64{start, end})
 	return cu.Ptr(hostBase + 4*start), nil
@@ -145,6 +178,11 @@ func (h *hostOps) gemmBatched(transA, transB bool, M, N, K int, A cu.Ptr, lda in
 }
 
 func (h *hostOps) fill(p cu.Ptr, v float32, n int64) error {
+	if h.real {
+		kemu.Fill(grid(n, threads), threads, h.ptr(p), v, n)
+		h.checkGuards("tk_fill")
+		return nil
+	}
 	for i := int64(0); i < n; i++ {
 		*h.f(p, i) = v
 	}
@@ -162,6 +200,11 @@ func activate(v float32, act int) float32 {
 }
 
 func (h *hostOps) biasAct(y, bias cu.Ptr, rows int64, C, act int) error {
+	if h.real {
+		kemu.BiasAct(grid(rows*int64(C), threads), threads, h.ptr(y), h.ptr(bias), rows, C, act)
+		h.checkGuards("tk_bias_act")
+		return nil
+	}
 	for i := int64(0); i < rows*int64(C); i++ {
 		*h.f(y, i) = activate(*h.f(y, i)+*h.f(bias, i%int64(C)), act)
 	}
@@ -169,6 +212,12 @@ func (h *hostOps) biasAct(y, bias cu.Ptr, rows int64, C, act int) error {
 }
 
 func (h *hostOps) layerNorm(out, in, bias, res, w, b cu.Ptr, rows int64, C, act int) error {
+	if h.real {
+		kemu.LayerNorm(grid(rows, 1), rowThreads(C), h.ptr(out), h.ptr(in), h.ptr(bias), h.ptr(res), h.ptr(w), h.ptr(b),
+			rows, C, act)
+		h.checkGuards("tk_layernorm")
+		return nil
+	}
 	v := make([]float32, C)
 	for r := int64(0); r < rows; r++ {
 		var s float64
@@ -200,6 +249,12 @@ func (h *hostOps) layerNorm(out, in, bias, res, w, b cu.Ptr, rows int64, C, act 
 func sigm(x float32) float32 { return float32(1 / (1 + math.Exp(-float64(x)))) }
 
 func (h *hostOps) lstmStep(gin, rec, bias, hs, cs, out, order, lens cu.Ptr, B, Tp, H, dirs, s int) error {
+	if h.real {
+		kemu.LSTMStep(grid(int64(dirs)*int64(B)*int64(H), threads), threads, h.ptr(gin), h.ptr(rec), h.ptr(bias),
+			h.ptr(hs), h.ptr(cs), h.ptr(out), h.iptr(order), h.iptr(lens), B, Tp, H, dirs, s)
+		h.checkGuards("tk_lstm_step")
+		return nil
+	}
 	G := int64(4 * H)
 	for i := int64(0); i < int64(dirs)*int64(B)*int64(H); i++ {
 		j := i % int64(H)
@@ -233,6 +288,12 @@ func (h *hostOps) lstmStep(gin, rec, bias, hs, cs, out, order, lens cu.Ptr, B, T
 }
 
 func (h *hostOps) qkvSplit(qkv, bias, q, k, v cu.Ptr, B, Tp, D, heads int, sqrtHd float32) error {
+	if h.real {
+		kemu.QKVSplit(grid(int64(B)*int64(Tp)*3*int64(D), threads), threads, h.ptr(qkv), h.ptr(bias), h.ptr(q), h.ptr(k),
+			h.ptr(v), B, Tp, D, heads, sqrtHd)
+		h.checkGuards("tk_qkv_split")
+		return nil
+	}
 	hd := D / heads
 	for i := int64(0); i < int64(B)*int64(Tp)*3*int64(D); i++ {
 		col := int(i % int64(3*D))
@@ -255,6 +316,12 @@ func (h *hostOps) qkvSplit(qkv, bias, q, k, v cu.Ptr, B, Tp, D, heads int, sqrtH
 }
 
 func (h *hostOps) attnSoftmax(S, lens cu.Ptr, B, heads, Tp int, masked bool) error {
+	if h.real {
+		kemu.AttnSoftmax(grid(int64(B)*int64(heads)*int64(Tp), threads/32), threads, h.ptr(S), h.iptr(lens), B, heads,
+			Tp, masked)
+		h.checkGuards("tk_attn_softmax")
+		return nil
+	}
 	for r := int64(0); r < int64(B)*int64(heads)*int64(Tp); r++ {
 		b := r / (int64(heads) * int64(Tp))
 		nk := Tp
@@ -284,6 +351,11 @@ func (h *hostOps) attnSoftmax(S, lens cu.Ptr, B, heads, Tp int, masked bool) err
 }
 
 func (h *hostOps) mergeHeads(ctxh, ctx cu.Ptr, B, Tp, D, heads int) error {
+	if h.real {
+		kemu.MergeHeads(grid(int64(B)*int64(Tp)*int64(D), threads), threads, h.ptr(ctxh), h.ptr(ctx), B, Tp, D, heads)
+		h.checkGuards("tk_merge_heads")
+		return nil
+	}
 	hd := D / heads
 	for i := int64(0); i < int64(B)*int64(Tp)*int64(D); i++ {
 		col := int(i % int64(D))
@@ -295,6 +367,11 @@ func (h *hostOps) mergeHeads(ctxh, ctx cu.Ptr, B, Tp, D, heads int) error {
 }
 
 func (h *hostOps) poolSoftmax(score, b4, w, lens cu.Ptr, B, Tp int, masked bool) error {
+	if h.real {
+		kemu.PoolSoftmax(grid(int64(B), 1), threads, h.ptr(score), h.ptr(b4), h.ptr(w), h.iptr(lens), B, Tp, masked)
+		h.checkGuards("tk_pool_softmax")
+		return nil
+	}
 	bias := *h.f(b4, 0)
 	for b := int64(0); b < int64(B); b++ {
 		n := Tp
@@ -321,6 +398,12 @@ func (h *hostOps) poolSoftmax(score, b4, w, lens cu.Ptr, B, Tp int, masked bool)
 }
 
 func (h *hostOps) poolSum(w, x, pooled, lens cu.Ptr, B, Tp, D int, masked bool) error {
+	if h.real {
+		kemu.PoolSum(grid(int64(B)*int64(D), threads), threads, h.ptr(w), h.ptr(x), h.ptr(pooled), h.iptr(lens), B, Tp, D,
+			masked)
+		h.checkGuards("tk_pool_sum")
+		return nil
+	}
 	for i := int64(0); i < int64(B)*int64(D); i++ {
 		j, b := i%int64(D), i/int64(D)
 		n := Tp
@@ -337,9 +420,9 @@ func (h *hostOps) poolSum(w, x, pooled, lens cu.Ptr, B, Tp, D int, masked bool) 
 }
 
 // hostModel is a Model over the emulation: upload and forward exactly as on a device.
-func hostModel(t *testing.T, m *core.Model) (*Model, *hostOps) {
+func hostModel(t *testing.T, m *core.Model, real bool) (*Model, *hostOps) {
 	t.Helper()
-	h := &hostOps{}
+	h := &hostOps{real: real}
 	g := &Model{cfg: m.Config(), host: m, ops: h}
 	if err := g.upload(); err != nil {
 		t.Fatal(err)
@@ -391,6 +474,15 @@ func compareHost(t *testing.T, what string, m *core.Model, g *Model, h *hostOps,
 // TestHostEmulationFixtures: the GPU forward over the host emulation equals the CPU forward on
 // every parity fixture, in both padding modes.
 func TestHostEmulationFixtures(t *testing.T) {
+	for _, real := range []bool{false, true} {
+		t.Run(map[bool]string{false: "go-kernels", true: "kernels.cu"}[real], func(t *testing.T) { hostFixtures(t, real) })
+	}
+}
+
+func hostFixtures(t *testing.T, real bool) {
+	if real && testing.Short() {
+		t.Skip("kernels.cu emulation is slow (threads and barriers): not in -short")
+	}
 	names, _ := filepath.Glob(filepath.Join(fixtureDir, "*.io.safetensors"))
 	if len(names) == 0 {
 		t.Fatal("no fixtures")
@@ -416,7 +508,7 @@ func TestHostEmulationFixtures(t *testing.T) {
 		if _, ok := io.Tensor("lengths"); ok {
 			lengths, _ = io.I32("lengths")
 		}
-		g, h := hostModel(t, m)
+		g, h := hostModel(t, m, real)
 		for _, pad := range []core.Padding{core.PaddingMasked, core.PaddingReference} {
 			compareHost(t, name+"/"+pad.String(), m, g, h, x, B, T, lengths, pad)
 		}
@@ -426,7 +518,16 @@ func TestHostEmulationFixtures(t *testing.T) {
 // TestHostEmulationShapes: odd sizes, one direction and two, lengths with max < T, no lengths,
 // and one model across growing and shrinking batches (workspace reuse).
 func TestHostEmulationShapes(t *testing.T) {
+	for _, real := range []bool{false, true} {
+		t.Run(map[bool]string{false: "go-kernels", true: "kernels.cu"}[real], func(t *testing.T) { hostShapes(t, real) })
+	}
+}
+
+func hostShapes(t *testing.T, real bool) {
 	rng := rand.New(rand.NewPCG(8, 9))
+	if real && testing.Short() {
+		t.Skip("kernels.cu emulation is slow (threads and barriers): not in -short")
+	}
 	for _, bi := range []bool{true, false} {
 		cfg := smallConfig()
 		cfg.Bidirectional = bi
@@ -444,7 +545,7 @@ func TestHostEmulationShapes(t *testing.T) {
 				}
 			}
 		}
-		g, h := hostModel(t, m)
+		g, h := hostModel(t, m, real)
 		for _, s := range [][2]int{{3, 7}, {1, 1}, {6, 5}, {2, 9}, {1, 4}} {
 			x, lengths := randomBatch(rng, s[0], s[1], cfg.FeatureDim, s[1] > 4)
 			for _, pad := range []core.Padding{core.PaddingMasked, core.PaddingReference} {
