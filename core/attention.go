@@ -18,10 +18,13 @@ type mhaWeights[T Float] struct {
 //	pdrop, pmask [heads, r, r]  training only: probs after dropout(p) and its mask
 //	ctx   [r, D]          heads concatenated
 //	out   [r, D]          ctx · out_projᵀ + out_proj.bias
+//
+// par (optional, forward only) splits the two Linear layers' output columns over the pool.
 func mhaForward[T Float](w mhaWeights[T], x []T, r, D, heads int, qkv, probs, ctx, out []T,
-	dr *dropper, p float64, pdrop, pmask []T) {
+	dr *dropper, p float64, pdrop, pmask []T, par ...*parLinear[T]) {
 	hd := D / heads
-	linearForward(qkv, x, w.inW, w.inB, r, D, 3*D)
+	pl := firstPar(par)
+	linearPar(pl, qkv, x, w.inW, w.inB, r, D, 3*D)
 	sq := T(math.Sqrt(float64(hd)))
 	for i := 0; i < r; i++ {
 		q := qkv[i*3*D : i*3*D+D]
@@ -41,7 +44,7 @@ func mhaForward[T Float](w mhaWeights[T], x []T, r, D, heads int, qkv, probs, ct
 		}
 		gemm(false, false, r, hd, r, 1, pr, r, v, 3*D, 0, ctx[hh*hd:], D)
 	}
-	linearForward(out, ctx, w.outW, w.outB, r, D, D)
+	linearPar(pl, out, ctx, w.outW, w.outB, r, D, D)
 }
 
 // mhaBackward accumulates the gradients of mhaForward into gw and dx [r, D] from dout [r, D].

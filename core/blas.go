@@ -75,6 +75,9 @@ func gemm[T Float](transA, transB bool, M, N, K int, alpha T, a []T, lda int, b 
 	switch cs := any(c).(type) {
 	case []float32:
 		as, bs := any(a).([]float32), any(b).([]float32)
+		if gemmKernel(transA, transB, M, N, K, float32(alpha), as, lda, bs, ldb, float32(beta), cs, ldc) {
+			return
+		}
 		C.cblas_sgemm(C.CblasRowMajor, ta, tb, C.blasint(M), C.blasint(N), C.blasint(K), C.float(alpha),
 			(*C.float)(&as[0]), C.blasint(lda), (*C.float)(&bs[0]), C.blasint(ldb), C.float(beta), (*C.float)(&cs[0]), C.blasint(ldc))
 	case []float64:

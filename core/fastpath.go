@@ -31,3 +31,21 @@ func cellStep[T Float](gates, rec, c, h []T, H int) {
 	}
 	lstmCell(gates, rec, c, h, H)
 }
+
+// useGemmKernel enables gemmKernel; only the A/B benchmark turns it off.
+var useGemmKernel = true
+
+// gemmKernel runs a float32 gemm through kernels.GemmNT when that is faster than OpenBLAS: the
+// x·Wᵀ form (no transA, transB: every Linear layer and LSTM input product, PyTorch's [out, in]
+// weights), alpha 1, beta 0 or 1, on the AVX-512 path with x's rows L2-sized
+// (kernels.GemmNTPreferred). It reports whether it did the product. The kernel's per-element
+// result does not depend on how many rows or columns one call covers, so splitting a product
+// over the pool by rows or columns changes no value.
+func gemmKernel(transA, transB bool, M, N, K int, alpha float32, a []float32, lda int, b []float32, ldb int,
+	beta float32, c []float32, ldc int) bool {
+	if !useGemmKernel || transA || !transB || alpha != 1 || (beta != 0 && beta != 1) || !kernels.GemmNTPreferred(M, K) {
+		return false
+	}
+	kernels.GemmNT(c, ldc, a, lda, b, ldb, M, N, K, beta == 1)
+	return true
+}

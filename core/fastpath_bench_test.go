@@ -154,3 +154,83 @@ func BenchmarkRecurrentVsBLAS(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkForwardT: cost against T at B=1 (issue 5: near-linear in T; attention's T² part is
+// reported as its share of the FLOPs).
+func BenchmarkForwardT(b *testing.B) {
+	cfg := DefaultConfig()
+	m, err := NewModelInit(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, T := range []int{16, 32, 64, 128, 256, 512, 1024} {
+		b.Run(fmt.Sprintf("T=%d", T), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(3, uint64(T)))
+			x := make([]float32, T*cfg.FeatureDim)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			logits := make([]float32, cfg.NumClasses)
+			if err := m.Forward(x, 1, T, nil, PaddingMasked, logits, nil); err != nil {
+				b.Fatal(err)
+			}
+			b.ResetTimer()
+			for i := 0; i < b.N; i++ {
+				if err := m.Forward(x, 1, T, nil, PaddingMasked, logits, nil); err != nil {
+					b.Fatal(err)
+				}
+			}
+			s := b.Elapsed().Seconds() / float64(b.N)
+			f := forwardFLOPs(cfg, 1, T)
+			b.ReportMetric(s*1e6/float64(T), "us/frame")
+			b.ReportMetric(f/s/1e9, "GFLOP/s")
+			b.ReportMetric(2*2*float64(T*T*cfg.D())/f, "attnT2-share")
+		})
+	}
+}
+
+// BenchmarkFastPathAB: each optional fast-path switch on and off, alternated per iteration in
+// one process (so load from other processes hits both alike): "gemm" = kernels.GemmNT for the
+// x·Wᵀ products, "split" = a lone clip's Linear layers over the pool.
+func BenchmarkFastPathAB(b *testing.B) {
+	cfg := DefaultConfig()
+	m, err := NewModelInit(cfg, 1)
+	if err != nil {
+		b.Fatal(err)
+	}
+	const T = 64
+	for _, sw := range []struct {
+		name string
+		flag *bool
+	}{{"gemm", &useGemmKernel}, {"split", &splitClipLinears}} {
+		for _, B := range []int{1, 48} {
+			b.Run(fmt.Sprintf("%s/B=%d", sw.name, B), func(b *testing.B) {
+				rng := rand.New(rand.NewPCG(1, 2))
+				x := make([]float32, B*T*cfg.FeatureDim)
+				for i := range x {
+					x[i] = float32(rng.NormFloat64())
+				}
+				logits := make([]float32, B*cfg.NumClasses)
+				defer func() { *sw.flag = true }()
+				var on, off time.Duration
+				for i := -1; i < b.N; i++ {
+					for _, v := range []bool{true, false} {
+						*sw.flag = v
+						t0 := time.Now()
+						if err := m.Forward(x, B, T, nil, PaddingMasked, logits, nil); err != nil {
+							b.Fatal(err)
+						}
+						if d := time.Since(t0); i >= 0 && v {
+							on += d
+						} else if i >= 0 {
+							off += d
+						}
+					}
+				}
+				b.ReportMetric(on.Seconds()*1e3/float64(b.N), "on-ms")
+				b.ReportMetric(off.Seconds()*1e3/float64(b.N), "off-ms")
+				b.ReportMetric(on.Seconds()/off.Seconds(), "on/off")
+			})
+		}
+	}
+}

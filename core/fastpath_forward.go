@@ -71,19 +71,23 @@ type attnClipJob[T Float] struct {
 	frameWeights []T
 	Tfull, B     int
 	parts        int
+	par          *parLinear[T] // nil, or the in-clip split when one part runs every clip
 }
 
 func (j *attnClipJob[T]) do(part int) {
 	lo, hi := span(j.B, j.parts, part, 1)
 	for b := lo; b < hi; b++ {
-		attendClip(j.cfg, j.w, j.ws, j.lstmOut, b, j.pad, j.train, j.dr, j.frameWeights, j.Tfull)
+		attendClip(j.cfg, j.w, j.ws, j.lstmOut, b, j.pad, j.train, j.dr, j.frameWeights, j.Tfull, j.par)
 	}
 }
 
 // attendClip is steps 3–4 of forward for clip b: self-attention, residual + attention_norm,
 // attention pooling (and its frame weights).
+//
+// par, when not nil, splits the clip's large Linear layers over the pool (used when the clips
+// alone leave threads idle: one clip, or training with dropout).
 func attendClip[T Float](cfg Config, w *weights[T], ws *workspace[T], lstmOut []T, b int, pad Padding, train bool,
-	dr *dropper, frameWeights []T, Tfull int) {
+	dr *dropper, frameWeights []T, Tfull int, par *parLinear[T]) {
 	D, P, Tp, p := cfg.D(), cfg.PoolDim(), ws.lb.Tp, cfg.Dropout
 	tb := &ws.tr
 	heads := cfg.NumHeads
@@ -99,7 +103,7 @@ func attendClip[T Float](cfg Config, w *weights[T], ws *workspace[T], lstmOut []
 		pdrop, pmask = tb.probsDrop[b*heads*Tp*Tp:], tb.probsMask[b*heads*Tp*Tp:]
 	}
 	mhaForward(w.mha, xb, r, D, heads, ws.qkv[o*3*D:], ws.probs[b*heads*Tp*Tp:],
-		ws.ctx[o*D:], ws.attnOut[o*D:], dr, p, pdrop, pmask)
+		ws.ctx[o*D:], ws.attnOut[o*D:], dr, p, pdrop, pmask, par)
 	ao := ws.attnOut[o*D : (o+r)*D]
 	if dr.on(p) {
 		dropoutForward(dr, p, ao, ao, tb.attnMask[o*D:(o+r)*D])
@@ -121,10 +125,61 @@ func attendClip[T Float](cfg Config, w *weights[T], ws *workspace[T], lstmOut []
 	if dr.on(p / 2) {
 		pb.hdrop, pb.hmask = tb.poolDrop[o*P:(o+r)*P], tb.poolMask[o*P:(o+r)*P]
 	}
-	poolingForward(w.pool, att, r, D, P, pb, ws.pooled[b*D:(b+1)*D], dr, p/2)
+	poolingForward(w.pool, att, r, D, P, pb, ws.pooled[b*D:(b+1)*D], dr, p/2, par)
 	if frameWeights != nil {
 		fw := frameWeights[b*Tfull : (b+1)*Tfull]
 		copy(fw, ws.poolW[o:o+r])
 		clear(fw[r:])
 	}
+}
+
+// splitClipLinears enables parLinear for a lone clip; only the A/B benchmark turns it off.
+var splitClipLinears = true
+
+// parLinear splits a Linear layer's output columns over the pool (parts fixed by the caller from
+// the thread setting; 64-aligned blocks). One per workspace; not for concurrent use.
+type parLinear[T Float] struct {
+	call          poolCall
+	parts         int
+	out, in, w, b []T
+	N, I, O       int
+}
+
+func (pl *parLinear[T]) do(part int) {
+	lo, hi := span(pl.O, pl.parts, part, 64)
+	linearColumns(pl.out, pl.in, pl.w, pl.b, pl.N, pl.I, pl.O, lo, hi)
+}
+
+func firstPar[T Float](par []*parLinear[T]) *parLinear[T] {
+	if len(par) > 0 {
+		return par[0]
+	}
+	return nil
+}
+
+// linearPar is linearForward, split over pl.parts column blocks when pl is not nil.
+func linearPar[T Float](pl *parLinear[T], out, in, w, b []T, N, I, O int) {
+	if pl == nil || pl.parts <= 1 || N == 0 || O < 128 {
+		linearForward(out, in, w, b, N, I, O)
+		return
+	}
+	pl.out, pl.in, pl.w, pl.b, pl.N, pl.I, pl.O = out, in, w, b, N, I, O
+	pl.call.run(pl.parts, pl)
+	pl.out, pl.in, pl.w, pl.b = nil, nil, nil, nil
+}
+
+// linearColumns computes columns [lo, hi) of linearForward's out [N, O].
+func linearColumns[T Float](out, in, w, b []T, N, I, O, lo, hi int) {
+	if lo >= hi {
+		return
+	}
+	beta := T(0)
+	if b != nil {
+		need("linear bias", len(b), O)
+		for n := 0; n < N; n++ {
+			copy(out[n*O+lo:n*O+hi], b[lo:hi])
+		}
+		beta = 1
+	}
+	gemm(false, true, N, hi-lo, I, 1, in, I, w[lo*I:], I, beta, out[lo:], O)
 }

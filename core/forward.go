@@ -129,6 +129,7 @@ type workspace[T Float] struct {
 	call    poolCall        // this workspace's pool bookkeeping (one forward at a time uses it)
 	lstmJob lstmLayerJob[T] // both directions of one layer, one part per direction
 	clipJob attnClipJob[T]  // attention + pooling per clip, parts over clips
+	parLin  parLinear[T]    // a clip's Linear layers over the pool when the clips leave threads idle
 }
 
 // trainBuffers hold what only a training pass needs: the inputs of in-place layers that the
@@ -499,6 +500,10 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 		train: train, dr: dr, frameWeights: frameWeights, Tfull: Tfull, B: B, parts: 1}
 	if !dr.on(p) && !dr.on(p/2) {
 		ws.clipJob.parts = partsFor(B, 1, threads)
+	}
+	if ws.clipJob.parts == 1 && threads > 1 && splitClipLinears {
+		ws.parLin.parts = threads
+		ws.clipJob.par = &ws.parLin
 	}
 	ws.call.run(ws.clipJob.parts, &ws.clipJob)
 

@@ -17,10 +17,11 @@ type poolingBuffers[T Float] struct {
 }
 
 // poolingForward scores each of the r rows x [r, D] of one clip, softmaxes over time and writes
-// pooled [D] = Σ_t weights_t · x_t.
+// pooled [D] = Σ_t weights_t · x_t. par (optional) splits the first Linear's output columns over
+// the pool.
 func poolingForward[T Float](w poolingWeights[T], x []T, r, D, P int, a poolingBuffers[T], pooled []T,
-	dr *dropper, p float64) {
-	linearForward(a.pre, x, w.w0, w.b0, r, D, P)
+	dr *dropper, p float64, par ...*parLinear[T]) {
+	linearPar(firstPar(par), a.pre, x, w.w0, w.b0, r, D, P)
 	layerNormForward(a.hid, a.pre, w.lnW, w.lnB, r, P, a.lnMean, a.lnRstd)
 	tanhForward(a.hid[:r*P])
 	h := dropoutForward(dr, p, a.hdrop, a.hid[:r*P], a.hmask)

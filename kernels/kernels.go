@@ -89,6 +89,41 @@ func RecurrentProduct(y, w []float32, M, K int, x []float32, a int) {
 	C.tk_recurrent_product((*C.float)(&y[0]), (*C.float)(&w[0]), C.long(M), C.long(K), (*C.float)(&x[0]), C.long(a))
 }
 
+// GemmNT computes y[r·ldy + j] = Σ_k x[r·ldx + k]·w[j·ldw + k] for r < a, j < M (y = x·Wᵀ for
+// W [M, K] row-major, PyTorch's Linear layout), or y += x·Wᵀ with accumulate (the old y is added
+// after the dot product). RecurrentProduct's kernel with strides: W is streamed once for all a
+// rows, and each y[r, j] is computed the same way whatever a, M or a split of M.
+func GemmNT(y []float32, ldy int, x []float32, ldx int, w []float32, ldw int, a, M, K int, accumulate bool) {
+	if M < 0 || K < 0 || a < 0 || ldy < M || ldx < K || ldw < K {
+		panic(fmt.Sprintf("kernels: GemmNT with a=%d M=%d K=%d ldy=%d ldx=%d ldw=%d", a, M, K, ldy, ldx, ldw))
+	}
+	if M == 0 || a == 0 {
+		return
+	}
+	need("GemmNT y", len(y), (a-1)*ldy+M)
+	if K == 0 {
+		if !accumulate {
+			for r := 0; r < a; r++ {
+				clear(y[r*ldy : r*ldy+M])
+			}
+		}
+		return
+	}
+	need("GemmNT x", len(x), (a-1)*ldx+K)
+	need("GemmNT w", len(w), (M-1)*ldw+K)
+	acc := C.int(0)
+	if accumulate {
+		acc = 1
+	}
+	C.tk_gemm_nt((*C.float)(&y[0]), C.long(ldy), (*C.float)(&x[0]), C.long(ldx), (*C.float)(&w[0]), C.long(ldw),
+		C.long(a), C.long(M), C.long(K), acc)
+}
+
+// GemmNTPreferred reports whether GemmNT is expected to beat OpenBLAS sgemm for y[a, ·] = x[a, K]·Wᵀ:
+// on the AVX-512 path while the a rows of x stay in L2 (a·K ≤ 128 Ki floats). Measured against
+// both OpenBLAS's Haswell and AVX-512 (Cooperlake) kernels: kernels/NOTES.md.
+func GemmNTPreferred(a, K int) bool { return Level() == AVX512 && a*K <= 128<<10 }
+
 // LSTMCell is one LSTM step for H units: gates [4H] holds the input part of the pre-activations
 // in PyTorch's gate order i, f, g, o (x·W_ihᵀ + b_ih + b_hh), rec [4H] the recurrent part
 // (h·W_hhᵀ). It writes the activated gates σ(i), σ(f), tanh(g), σ(o) back into gates (the

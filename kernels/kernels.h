@@ -16,6 +16,11 @@ int tk_level(void);
  * Each y[r,j] is computed in the same order whatever a, M or the tile it falls in. */
 void tk_recurrent_product(float *y, const float *w, long M, long K, const float *x, long a);
 
+/* The same kernel with strides: y[r*ldy + j] (+)= sum_k x[r*ldx + k] * w[j*ldw + k] for r < a,
+ * j < M; with accumulate the old y is added after the dot product (y = y + x·Wᵀ). */
+void tk_gemm_nt(float *y, long ldy, const float *x, long ldx, const float *w, long ldw, long a, long M, long K,
+		int accumulate);
+
 /* Fused LSTM cell over H units: gates [4H] holds the input part (x·W_ihᵀ + biases) of the
  * pre-activations i, f, g, o; rec [4H] the recurrent part. Writes the activated gates back into
  * gates, c = f·c + i·g, h = o·tanh(c). Bitwise the same on every code path. */

@@ -102,6 +102,46 @@ func TestRecurrentProduct(t *testing.T) {
 	})
 }
 
+func TestGemmNTStridesAndAccumulate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(11, 12))
+	levels(t, func(l int) {
+		for _, c := range []struct{ a, M, K, ldy, ldx, ldw int }{
+			{1, 5, 7, 9, 7, 8}, {6, 13, 33, 20, 40, 35}, {9, 64, 130, 70, 130, 131}, {4, 4, 16, 4, 16, 16},
+		} {
+			x := randSlice(rng, (c.a-1)*c.ldx+c.K, 1)
+			w := randSlice(rng, (c.M-1)*c.ldw+c.K, 1)
+			y0 := randSlice(rng, (c.a-1)*c.ldy+c.M, 1)
+			for _, accumulate := range []bool{false, true} {
+				y := append([]float32(nil), y0...)
+				GemmNT(y, c.ldy, x, c.ldx, w, c.ldw, c.a, c.M, c.K, accumulate)
+				for r := 0; r < c.a; r++ {
+					for j := 0; j < c.ldy && r*c.ldy+j < len(y); j++ {
+						if j >= c.M {
+							if y[r*c.ldy+j] != y0[r*c.ldy+j] {
+								t.Fatalf("%s %+v: wrote outside the block at [%d,%d]", LevelName(l), c, r, j)
+							}
+							continue
+						}
+						var ref, mag float64
+						for k := 0; k < c.K; k++ {
+							p := float64(x[r*c.ldx+k]) * float64(w[j*c.ldw+k])
+							ref += p
+							mag += math.Abs(p)
+						}
+						if accumulate {
+							ref += float64(y0[r*c.ldy+j])
+							mag += math.Abs(float64(y0[r*c.ldy+j]))
+						}
+						if d := math.Abs(float64(y[r*c.ldy+j]) - ref); d > 2e-6*mag+1e-30 {
+							t.Fatalf("%s %+v acc=%v: y[%d,%d] = %g, want %g", LevelName(l), c, accumulate, r, j, y[r*c.ldy+j], ref)
+						}
+					}
+				}
+			}
+		}
+	})
+}
+
 func TestRecurrentProductPanics(t *testing.T) {
 	for _, c := range []struct {
 		y, w, x, M, K, a int
