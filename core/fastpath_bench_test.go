@@ -234,3 +234,43 @@ func BenchmarkFastPathAB(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkGemmNTVsBLAS: kernels.GemmNT against OpenBLAS sgemm on the forward's x·Wᵀ shapes,
+// alternated per iteration in one process; reports both rates and kernel/sgemm time.
+func BenchmarkGemmNTVsBLAS(b *testing.B) {
+	b.Logf("%s, kernels %s", BLASInfo(), kernels.LevelName(kernels.Level()))
+	for _, s := range []struct {
+		name    string
+		a, M, K int
+	}{{"lstm-in-l0", 64, 3072, 768}, {"lstm-in", 64, 3072, 1536}, {"qkv", 64, 4608, 1536},
+		{"in-proj", 64, 768, 1280}, {"classifier", 48, 768, 1536}} {
+		b.Run(s.name, func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(7, 8))
+			w := make([]float32, s.M*s.K)
+			for i := range w {
+				w[i] = float32(rng.NormFloat64()) * 0.03
+			}
+			x := make([]float32, s.a*s.K)
+			for i := range x {
+				x[i] = float32(rng.NormFloat64())
+			}
+			y := make([]float32, s.a*s.M)
+			var tk, tb time.Duration
+			for i := 0; i < b.N; i++ {
+				t0 := time.Now()
+				kernels.GemmNT(y, s.M, x, s.K, w, s.K, s.a, s.M, s.K, false)
+				t1 := time.Now()
+				C := y
+				useGemmKernel = false
+				gemm(false, true, s.a, s.M, s.K, 1, x, s.K, w, s.K, 0, C, s.M)
+				useGemmKernel = true
+				tk += t1.Sub(t0)
+				tb += time.Since(t1)
+			}
+			f := 2 * float64(s.a*s.M*s.K) * float64(b.N)
+			b.ReportMetric(f/tk.Seconds()/1e9, "kernel-GFLOP/s")
+			b.ReportMetric(f/tb.Seconds()/1e9, "sgemm-GFLOP/s")
+			b.ReportMetric(tk.Seconds()/tb.Seconds(), "kernel/sgemm")
+		})
+	}
+}
