@@ -30,7 +30,7 @@ func runDemo(argv []string, stdout, stderr io.Writer) int {
 	fs := newFlags("demo", demoArgs)
 	out := fs.String("out", "temporal-demo", "output directory (data/, model.safetensors, curves.png, confusion.png, clips/)")
 	quick := fs.Bool("quick", false, "a few seconds: less data, a smaller model, 4 epochs (for tests)")
-	limit := fs.Duration("time-limit", 0, "stop training after this long (default 100s, --quick 30s); the best model so far is kept")
+	limit := fs.Duration("time-limit", 0, "stop training at the first epoch end after this long (default 100s, --quick 30s); the best model so far is kept")
 	seed := fs.Uint64("seed", 42, "seed for the data, weights and training")
 	progress := fs.String("progress", "auto", "training progress: auto (a live bar on a terminal), bar, lines, none")
 	pos, code, ok := parse(fs, "demo", demoArgs, argv, stdout, stderr)
@@ -109,8 +109,9 @@ func demo(out string, s demoSizes, seed uint64, mode progressMode, stdout, stder
 	stop, release := interruptFlag()
 	defer release()
 	var timeUp bool
-	rep := newTrainReporter(mode, stdout, stderr, "   ", func() bool {
-		if time.Now().After(deadline) {
+	// The time limit is checked at the end of an epoch, so there is always a best model.
+	rep := newTrainReporter(mode, stdout, stderr, "   ", func(p core.Progress) bool {
+		if p.Phase == "epoch" && time.Now().After(deadline) {
 			timeUp = true
 		}
 		return timeUp || stop()

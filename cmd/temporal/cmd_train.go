@@ -148,7 +148,7 @@ func runTrain(argv []string, stdout, stderr io.Writer) int {
 			c.OutDir = filepath.Join(*out, fmt.Sprintf("seed-%d", c.Trainer.Seed))
 			prefix = fmt.Sprintf("[seed %d] ", c.Trainer.Seed)
 		}
-		rep := newTrainReporter(mode, stdout, stderr, prefix, stop)
+		rep := newTrainReporter(mode, stdout, stderr, prefix, func(core.Progress) bool { return stop() })
 		res, err := core.Train(c, rep.report)
 		rep.finish()
 		if res != nil && !*noPlot {

@@ -366,6 +366,11 @@ func TestDemoQuick(t *testing.T) {
 			t.Error(err)
 		}
 	}
+	// A time limit stops at the first epoch end, keeping that epoch's model.
+	code, stdout, stderr = cli("demo", "--quick", "--out", out, "--progress", "none", "--time-limit", "1ns")
+	if code != 0 || !strings.Contains(stdout, "1 epochs") || !strings.Contains(stdout, "(time limit)") {
+		t.Errorf("demo --time-limit: %d\n%s\n%s", code, stdout, stderr)
+	}
 	// The demo's model directory and clip work with predict.
 	code, stdout, stderr = cli("predict", "--model", out, "--input", filepath.Join(out, "clips", "clip-0.npy"), "--explain", "--tta")
 	if code != 0 || !strings.Contains(stdout, "top frames") {

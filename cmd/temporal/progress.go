@@ -69,11 +69,11 @@ type trainReporter struct {
 	steps          []plot.StepPoint
 	epochs         []plot.EpochPoint
 	last           core.Progress // the last epoch report (its val metrics show on the bar)
-	stop           func() bool   // true: cancel (Ctrl-C, a time limit)
+	stop           func(core.Progress) bool // true: cancel (Ctrl-C, a time limit)
 	stopped        bool
 }
 
-func newTrainReporter(mode progressMode, stdout, stderr io.Writer, prefix string, stop func() bool) *trainReporter {
+func newTrainReporter(mode progressMode, stdout, stderr io.Writer, prefix string, stop func(core.Progress) bool) *trainReporter {
 	return &trainReporter{mode: mode, stdout: stdout, stderr: stderr, prefix: prefix, stop: stop}
 }
 
@@ -122,7 +122,7 @@ func (r *trainReporter) report(p core.Progress) bool {
 			r.line(p)
 		}
 	}
-	if r.stop != nil && r.stop() {
+	if r.stop != nil && r.stop(p) {
 		r.stopped = true
 		return false
 	}
