@@ -18,6 +18,9 @@ STRUCTS = {
     "temporal_model_config": "ModelConfigStruct",
     "temporal_predict_options": "PredictOptionsStruct",
     "temporal_load_options": "LoadOptionsStruct",
+    "temporal_train_config": "TrainConfigStruct",
+    "temporal_train_progress": "TrainProgressStruct",
+    "temporal_train_report": "TrainReportStruct",
 }
 
 
@@ -53,6 +56,20 @@ def c_layout(tmp_path_factory):
             printf("default predict %u %d %d %d\\n", p.struct_size, p.padding, p.output, p.tta);
             printf("default load %u %d %d\\n", l.struct_size, l.num_heads, l.device == NULL);
             printf("max_widths %d\\n", TEMPORAL_MAX_CLASSIFIER_WIDTHS);
+            {
+                temporal_train_config t = temporal_train_config_default();
+                temporal_train_report r = temporal_train_report_default();
+                printf("default train %u %d %d %d %.17g %.17g %llu %d %d %.17g %.17g %d %d %lld %d %d %.17g\\n",
+                       t.struct_size, t.epochs, t.batch_size, t.patience, t.lr, t.weight_decay,
+                       (unsigned long long)t.seed, t.padding, t.loss, t.gamma, t.label_smoothing,
+                       t.dropout, t.augment, (long long)t.checkpoint_every_steps, t.resume,
+                       t.class_weights, t.clip_norm);
+                printf("default report %u %d %d %d %lld %.17g %.17g %d\\n", r.struct_size,
+                       r.epochs_run, r.best_epoch, r.stopped_early, (long long)r.final_step,
+                       r.best_val_accuracy, r.final_train_loss, (int)r.best_model_path[0]);
+                printf("enums2 %d %d %d %d %d\\n", TEMPORAL_TTA_ALL, TEMPORAL_LOSS_FOCAL,
+                       TEMPORAL_LOSS_CROSS_ENTROPY, TEMPORAL_PROGRESS_STEP, TEMPORAL_PROGRESS_EPOCH);
+            }
             printf("enums %d %d %d %d %d\\n", TEMPORAL_PADDING_MASKED, TEMPORAL_PADDING_REFERENCE,
                    TEMPORAL_OUTPUT_LOGITS, TEMPORAL_OUTPUT_PROBABILITIES, TEMPORAL_TTA_NONE);
             return 0;
@@ -122,3 +139,22 @@ def test_python_config_defaults_are_the_reference_model(temporal):
     assert (c.feature_dim, c.hidden_dim, c.num_layers, c.num_heads, c.num_classes) == (1280, 768, 4, 12, 4)
     assert c.dropout == 0.4 and c.bidirectional and c.classifier_widths == (768, 512, 256)
     assert c.num_params == 65_277_701
+
+
+def test_training_defaults_match_header_initialisers(temporal, c_layout):
+    from temporal import _library
+
+    _, d = c_layout
+    t = _library.train_config_default()
+    got = [getattr(t, f) for f, _ in _library.TrainConfigStruct._fields_]
+    assert [float(x) for x in d["default train"]] == [float(x) for x in got]
+    r = _library.train_report_default()
+    want = [float(x) for x in d["default report"]]
+    assert want == [r.struct_size, r.epochs_run, r.best_epoch, r.stopped_early, r.final_step,
+                    r.best_val_accuracy, r.final_train_loss, 0]
+    assert [int(x) for x in d["enums2"]] == [
+        _library.TTA_ALL, _library.LOSS_FOCAL, _library.LOSS_CROSS_ENTROPY, _library.PROGRESS_STEP,
+        _library.PROGRESS_EPOCH,
+    ]
+    # The Python-level defaults are the same recipe.
+    assert temporal.TRAIN_DEFAULTS["epochs"] == t.epochs and temporal.TRAIN_DEFAULTS["lr"] == t.lr

@@ -5,6 +5,12 @@ classifier over per-frame CNN feature vectors.
     with temporal.Model.load("model.safetensors") as model:
         logits = model.predict(features)            # features: float32 [batch, frames, F]
         probs = model.predict_proba(features, lengths=[30, 12])
+        probs = model.predict_proba(features, tta=True)     # test-time augmentation
+
+    temporal.write_dataset("train.h5", x, y, lengths=n, class_names=["a", "b"])
+    report = temporal.train("train.h5", "val.h5", "out", progress=print, epochs=20)
+    with temporal.Trainer(model, lr=1e-3) as tr:        # custom loops
+        loss = tr.step(x, y, lengths=n)
 
 The binding is ctypes + numpy over ``libtemporal.so`` (found through ``$TEMPORAL_LIBRARY``, then
 next to this package, then the system loader). Importing it loads the library and checks its
@@ -34,12 +40,21 @@ from .errors import (
     UnsupportedError,
 )
 from ._logging import LOG_DEBUG, LOG_ERROR, LOG_INFO, LOG_WARN, log_to_logging, set_log_callback
-from .model import Config, Model
+from .model import Config, Model, ensemble_predict_proba
+from .training import TRAIN_DEFAULTS, Progress, Trainer, TrainReport, hdf5_available, train, write_dataset
 
 __all__ = [
     "ABI_VERSION",
     "Config",
     "Model",
+    "ensemble_predict_proba",
+    "Trainer",
+    "train",
+    "TrainReport",
+    "Progress",
+    "TRAIN_DEFAULTS",
+    "write_dataset",
+    "hdf5_available",
     "version",
     "abi_version",
     "library_path",

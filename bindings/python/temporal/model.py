@@ -13,7 +13,7 @@ from . import _library as _lib
 from . import errors
 from .errors import InvalidArgumentError, ShapeError
 
-__all__ = ["Config", "Model"]
+__all__ = ["Config", "Model", "ensemble_predict_proba"]
 
 PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
 
@@ -210,6 +210,13 @@ def _encode_class_names(names: Optional[Sequence[str]], num_classes: int) -> Opt
 
 
 _PADDING = {"masked": _lib.PADDING_MASKED, "reference": _lib.PADDING_REFERENCE}
+
+
+def _padding_value(padding: Any) -> int:
+    try:
+        return _PADDING[padding]
+    except (KeyError, TypeError):
+        raise _invalid(f"padding must be 'masked' or 'reference', got {padding!r}") from None
 
 
 def _prepare_features(features: Any) -> Tuple[np.ndarray, bool]:
@@ -482,17 +489,22 @@ class Model:
         lengths: Any = None,
         padding: str = "masked",
         return_frame_weights: bool = False,
+        tta: bool = False,
     ) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
         """As :meth:`predict`, but returns class probabilities (softmax of the logits, computed
-        by the library); each row sums to 1."""
-        return self._predict(features, lengths, padding, return_frame_weights, _lib.OUTPUT_PROBABILITIES)
+        by the library); each row sums to 1.
 
-    def _predict(self, features: Any, lengths: Any, padding: str, return_frame_weights: bool, output: int):
+        With ``tta=True``: test-time augmentation (DESIGN §3), the mean of the softmax over the
+        modes that apply to each clip of n frames: original, reversed, and for n > 10 speed-up
+        (n // 2 frames) and speed-down (n + n // 2 frames). Frame weights are those of the
+        original clips. TTA runs on the CPU copy of the weights."""
+        return self._predict(features, lengths, padding, return_frame_weights, _lib.OUTPUT_PROBABILITIES, tta)
+
+    def _predict(
+        self, features: Any, lengths: Any, padding: str, return_frame_weights: bool, output: int, tta: bool = False
+    ):
         _lib.ensure_usable()
-        try:
-            pad = _PADDING[padding]
-        except (KeyError, TypeError):
-            raise _invalid(f"padding must be 'masked' or 'reference', got {padding!r}") from None
+        pad = _padding_value(padding)
         x, single = _prepare_features(features)
         B, T, F = x.shape
         lens = _prepare_lengths(lengths, B, single)
@@ -502,6 +514,7 @@ class Model:
         opt = _lib.predict_options_default()
         opt.padding = pad
         opt.output = output
+        opt.tta = _lib.TTA_ALL if tta else _lib.TTA_NONE
         # x, lens, out and fw stay referenced by locals until the call returns.
         _lib.check(
             _lib.f_predict(
@@ -572,3 +585,68 @@ class Model:
             f"<temporal.Model {state} device={self._device!r} F={c.feature_dim} H={c.hidden_dim} "
             f"L={c.num_layers} heads={c.num_heads} C={c.num_classes} params={c.num_params}>"
         )
+
+
+# ---------------------------------------------------------------------------------------------
+# Ensembles
+
+
+def ensemble_predict_proba(
+    models: Sequence[Model],
+    features: Any,
+    lengths: Any = None,
+    padding: str = "masked",
+    tta: bool = False,
+    return_frame_weights: bool = False,
+) -> Union[np.ndarray, Tuple[np.ndarray, np.ndarray]]:
+    """Class probabilities of an ensemble: the mean over ``models`` of each model's softmax
+    (with ``tta=True``, of each model's TTA mean), computed by the library in one call
+    (``temporal_ensemble_predict``). Inputs as :meth:`Model.predict`; every model must take the
+    same feature_dim and have the same number of classes. ``return_frame_weights`` also returns
+    the models' mean attention-pooling weights ``[batch, frames]``.
+
+    Raises:
+        InvalidArgumentError: no model. ShapeError: the models disagree on feature_dim or
+        classes, or the features do not fit them. BadHandleError: a model is closed.
+        Others as :meth:`Model.predict`.
+    """
+    _lib.ensure_usable()
+    fn = _lib.require(_lib.f_ensemble_predict, "temporal_ensemble_predict")
+    models = list(models)
+    if not models:
+        raise _invalid("ensemble_predict_proba needs at least one model")
+    for i, m in enumerate(models):
+        if not isinstance(m, Model):
+            raise TypeError(f"models[{i}] must be a temporal.Model, got {type(m).__name__}")
+    pad = _padding_value(padding)
+    x, single = _prepare_features(features)
+    B, T, F = x.shape
+    lens = _prepare_lengths(lengths, B, single)
+    C = models[0].num_classes
+    handles = np.array([m.handle for m in models], dtype=np.uint64)
+    out = np.empty((B, C), dtype=np.float32)
+    fw = np.empty((B, T), dtype=np.float32) if return_frame_weights else None
+    opt = _lib.predict_options_default()
+    opt.padding = pad
+    opt.output = _lib.OUTPUT_PROBABILITIES
+    opt.tta = _lib.TTA_ALL if tta else _lib.TTA_NONE
+    _lib.check(
+        fn(
+            handles.ctypes.data,
+            len(handles),
+            x.ctypes.data,
+            B,
+            T,
+            F,
+            lens.ctypes.data if lens is not None else None,
+            ctypes.byref(opt),
+            out.ctypes.data,
+            out.size,
+            fw.ctypes.data if fw is not None else None,
+            fw.size if fw is not None else 0,
+        )
+    )
+    if single:
+        out = out[0]
+        fw = fw[0] if fw is not None else None
+    return (out, fw) if fw is not None else out
