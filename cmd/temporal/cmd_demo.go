@@ -29,9 +29,10 @@ type demoSizes struct {
 func runDemo(argv []string, stdout, stderr io.Writer) int {
 	fs := newFlags("demo", demoArgs)
 	out := fs.String("out", "temporal-demo", "output directory (data/, model.safetensors, curves.png, confusion.png, clips/)")
-	quick := fs.Bool("quick", false, "a few seconds: less data, a smaller model, 4 epochs (for tests)")
+	quick := fs.Bool("quick", false, "a few seconds: less data and a smaller model")
 	limit := fs.Duration("time-limit", 0, "stop training at the first epoch end after this long (default 100s, --quick 30s); the best model so far is kept")
 	seed := fs.Uint64("seed", 42, "seed for the data, weights and training")
+	epochs := fs.Int("epochs", 0, "maximum epochs (default 60, --quick 40)")
 	progress := fs.String("progress", "auto", "training progress: auto (a live bar on a terminal), bar, lines, none")
 	pos, code, ok := parse(fs, "demo", demoArgs, argv, stdout, stderr)
 	if !ok {
@@ -43,11 +44,17 @@ func runDemo(argv []string, stdout, stderr io.Writer) int {
 	s := demoSizes{train: 1536, val: 384, test: 384, minLen: 12, maxLen: 40, F: 16, hidden: 32, epochs: 60, patience: 12,
 		widths: []int{64, 32}, limit: 100 * time.Second}
 	if *quick {
-		s = demoSizes{train: 384, val: 96, test: 96, minLen: 10, maxLen: 20, F: 8, hidden: 12, epochs: 12, patience: 12,
+		s = demoSizes{train: 512, val: 128, test: 128, minLen: 10, maxLen: 20, F: 8, hidden: 12, epochs: 40, patience: 15,
 			widths: []int{16}, limit: 30 * time.Second}
 	}
 	if *limit > 0 {
 		s.limit = *limit
+	}
+	if *epochs < 0 {
+		return fail(stderr, "demo", userErr("--epochs %d must be positive", *epochs))
+	}
+	if *epochs > 0 {
+		s.epochs = *epochs
 	}
 	mode, err := parseProgress(*progress, stderr, false, false)
 	if err != nil {

@@ -347,7 +347,7 @@ func TestTrainPlotsEvalEnsembleCollapse(t *testing.T) {
 func TestDemoQuick(t *testing.T) {
 	skipWithoutHDF5(t)
 	out := filepath.Join(t.TempDir(), "demo")
-	code, stdout, stderr := cli("demo", "--quick", "--out", out, "--progress", "lines")
+	code, stdout, stderr := cli("demo", "--quick", "--epochs", "6", "--out", out, "--progress", "lines")
 	if code != 0 {
 		t.Fatalf("demo: %d\n%s\n%s", code, stdout, stderr)
 	}

@@ -6,9 +6,11 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
 
 	"libtemporal/core"
 	"libtemporal/internal/plot"
@@ -68,7 +70,7 @@ type trainReporter struct {
 	bar            *progressbar.ProgressBar
 	steps          []plot.StepPoint
 	epochs         []plot.EpochPoint
-	last           core.Progress // the last epoch report (its val metrics show on the bar)
+	last           core.Progress            // the last epoch report (its val metrics show on the bar)
 	stop           func(core.Progress) bool // true: cancel (Ctrl-C, a time limit)
 	stopped        bool
 }
@@ -77,12 +79,31 @@ func newTrainReporter(mode progressMode, stdout, stderr io.Writer, prefix string
 	return &trainReporter{mode: mode, stdout: stdout, stderr: stderr, prefix: prefix, stop: stop}
 }
 
+// describe is the bar's text: epoch, batch loss, lr, and the last epoch's validation accuracy
+// and macro F1 and the best accuracy so far (the bar itself shows the step count and ETA).
 func (r *trainReporter) describe(p core.Progress) string {
-	s := fmt.Sprintf("%sepoch %d/%d step %d loss %.4f lr %.2e", r.prefix, p.Epoch, p.Epochs, p.Step, p.Loss, p.LR)
+	s := fmt.Sprintf("%sepoch %d/%d loss %.4f lr %.1e", strings.TrimSpace(r.prefix), p.Epoch, p.Epochs, p.Loss, p.LR)
 	if r.last.Epoch > 0 && r.last.ValAccuracy+r.last.ValLoss > 0 {
-		s += fmt.Sprintf(" | val acc %.3f f1 %.3f best %.3f", r.last.ValAccuracy, r.last.ValMacroF1, r.last.BestValAccuracy)
+		s += fmt.Sprintf(" val_acc %.3f f1 %.3f best %.3f", r.last.ValAccuracy, r.last.ValMacroF1, r.last.BestValAccuracy)
+	}
+	// Keep the bar on one line: a wrapped line cannot be redrawn in place.
+	if w := terminalWidth(r.stderr); w > 0 && len(s) > w-50 {
+		s = s[:max(w-50, 10)]
 	}
 	return s
+}
+
+// terminalWidth is the width of the terminal w writes to, or 0.
+func terminalWidth(w io.Writer) int {
+	f, ok := w.(*os.File)
+	if !ok {
+		return 0
+	}
+	cols, _, err := term.GetSize(int(f.Fd()))
+	if err != nil {
+		return 0
+	}
+	return cols
 }
 
 // report is the core.Train progress callback.
@@ -105,7 +126,7 @@ func (r *trainReporter) report(p core.Progress) bool {
 		total := int64(p.Epochs) * int64(p.StepsPerEpoch)
 		if r.bar == nil {
 			r.bar = progressbar.NewOptions64(total, progressbar.OptionSetWriter(r.stderr),
-				progressbar.OptionSetWidth(24), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
+				progressbar.OptionSetWidth(20), progressbar.OptionShowCount(), progressbar.OptionSetPredictTime(true),
 				progressbar.OptionSetElapsedTime(true), progressbar.OptionThrottle(100*time.Millisecond),
 				progressbar.OptionShowDescriptionAtLineEnd(), progressbar.OptionSetRenderBlankState(true),
 				progressbar.OptionUseANSICodes(true))
