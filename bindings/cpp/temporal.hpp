@@ -15,6 +15,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <exception>
+#include <functional>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <utility>
@@ -149,6 +152,10 @@ struct Prediction {
 struct PredictOptions {
     Padding padding = Padding::masked;
     bool frame_weights = false; // also return the attention-pooling weights per frame
+    // Test-time augmentation (TEMPORAL_TTA_ALL): the mean of the softmax over DESIGN §3's modes
+    // that apply to each clip. Only with predict_proba / ensemble_predict_proba (predict, which
+    // returns logits, throws INVALID_ARGUMENT).
+    bool tta = false;
 };
 
 struct LoadOptions {
@@ -160,6 +167,8 @@ inline std::string version() { return temporal_version(); }
 inline void set_num_threads(int n) { detail::check(temporal_set_num_threads(n)); }
 inline int num_threads() { return temporal_get_num_threads(); }
 inline bool cuda_available() { return temporal_cuda_available() != 0; }
+// Whether this build reads and writes HDF5 datasets (false: a nohdf5 build).
+inline bool hdf5_available() { return temporal_hdf5_available() != 0; }
 
 // Model owns one temporal_model handle.
 class Model {
@@ -295,6 +304,7 @@ private:
         temporal_predict_options o = temporal_predict_options_default();
         o.padding = static_cast<std::int32_t>(opt.padding);
         o.output = output;
+        o.tta = opt.tta ? TEMPORAL_TTA_ALL : TEMPORAL_TTA_NONE;
         detail::check(temporal_predict(
             h_, x.data, x.batch, x.frames, x.feature_dim, lengths.empty() ? nullptr : lengths.data(),
             &o, p.scores.empty() ? nullptr : p.scores.data(), p.scores.size(),
@@ -304,6 +314,246 @@ private:
     }
 
     temporal_model h_ = 0;
+};
+
+
+// Class probabilities of an ensemble: the mean over models of each model's softmax (with
+// opt.tta, of each model's TTA mean), in one call (temporal_ensemble_predict). All models must
+// take the same feature_dim and have the same number of classes.
+inline Prediction ensemble_predict_proba(const std::vector<const Model *> &models, const Features &x,
+                                         Span<const std::int32_t> lengths = {},
+                                         const PredictOptions &opt = {}) {
+    if (models.empty())
+        throw Error(TEMPORAL_ERR_INVALID_ARGUMENT, "temporal::ensemble_predict_proba: no model");
+    if (!lengths.empty() && static_cast<std::int64_t>(lengths.size()) != x.batch)
+        throw Error(TEMPORAL_ERR_SHAPE, "temporal::ensemble_predict_proba: " +
+                                            std::to_string(lengths.size()) +
+                                            " lengths for a batch of " + std::to_string(x.batch));
+    std::vector<temporal_model> hs;
+    hs.reserve(models.size());
+    for (const Model *m : models) hs.push_back(m != nullptr ? m->handle() : 0);
+    temporal_model_config c = temporal_model_config_default();
+    detail::check(temporal_model_info(hs[0], &c));
+    Prediction p;
+    p.batch = x.batch;
+    p.frames = x.frames;
+    p.num_classes = c.num_classes;
+    if (x.batch > 0 && x.frames > 0) {
+        p.scores.resize(static_cast<std::size_t>(x.batch) * static_cast<std::size_t>(c.num_classes));
+        if (opt.frame_weights)
+            p.frame_weights.resize(static_cast<std::size_t>(x.batch) * static_cast<std::size_t>(x.frames));
+    }
+    temporal_predict_options o = temporal_predict_options_default();
+    o.padding = static_cast<std::int32_t>(opt.padding);
+    o.output = TEMPORAL_OUTPUT_PROBABILITIES;
+    o.tta = opt.tta ? TEMPORAL_TTA_ALL : TEMPORAL_TTA_NONE;
+    detail::check(temporal_ensemble_predict(
+        hs.data(), hs.size(), x.data, x.batch, x.frames, x.feature_dim,
+        lengths.empty() ? nullptr : lengths.data(), &o, p.scores.empty() ? nullptr : p.scores.data(),
+        p.scores.size(), opt.frame_weights && !p.frame_weights.empty() ? p.frame_weights.data() : nullptr,
+        p.frame_weights.size()));
+    return p;
+}
+
+inline Prediction ensemble_predict_proba(const std::vector<Model> &models, const Features &x,
+                                         Span<const std::int32_t> lengths = {},
+                                         const PredictOptions &opt = {}) {
+    std::vector<const Model *> ps;
+    ps.reserve(models.size());
+    for (const Model &m : models) ps.push_back(&m);
+    return ensemble_predict_proba(ps, x, lengths, opt);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Training (temporal.h: temporal_train_config and the functions after it)
+
+enum class Loss { focal = TEMPORAL_LOSS_FOCAL, cross_entropy = TEMPORAL_LOSS_CROSS_ENTROPY };
+
+// TrainConfig mirrors temporal_train_config; the defaults are the reference recipe.
+struct TrainConfig {
+    int epochs = 150;
+    int batch_size = 48;
+    int patience = 25; // 0: no early stopping
+    double lr = 1e-3;
+    double weight_decay = 5e-4;
+    std::uint64_t seed = 42;
+    Padding padding = Padding::masked;
+    Loss loss = Loss::focal;
+    double gamma = 2.0;
+    double label_smoothing = 0.1;
+    bool dropout = true;
+    bool augment = true;
+    std::int64_t checkpoint_every_steps = 0;
+    bool resume = false;
+    bool class_weights = true;
+    double clip_norm = 1.0;
+
+    temporal_train_config to_c() const {
+        temporal_train_config c = temporal_train_config_default();
+        c.epochs = epochs;
+        c.batch_size = batch_size;
+        c.patience = patience;
+        c.lr = lr;
+        c.weight_decay = weight_decay;
+        c.seed = seed;
+        c.padding = static_cast<std::int32_t>(padding);
+        c.loss = static_cast<std::int32_t>(loss);
+        c.gamma = gamma;
+        c.label_smoothing = label_smoothing;
+        c.dropout = dropout ? 1 : 0;
+        c.augment = augment ? 1 : 0;
+        c.checkpoint_every_steps = checkpoint_every_steps;
+        c.resume = resume ? 1 : 0;
+        c.class_weights = class_weights ? 1 : 0;
+        c.clip_norm = clip_norm;
+        return c;
+    }
+};
+
+// What temporal::train returns (and TrainCancelled carries).
+struct TrainReport {
+    int epochs_run = 0;
+    int best_epoch = 0;
+    bool stopped_early = false;
+    std::int64_t final_step = 0;
+    double best_val_accuracy = 0;
+    double final_train_loss = -1; // -1: no epoch finished
+    std::string best_model_path;  // empty when no epoch finished
+};
+
+// Thrown by temporal::train when the progress callback asked to stop.
+class TrainCancelled : public Error {
+public:
+    TrainCancelled(const std::string &message, TrainReport report)
+        : Error(TEMPORAL_ERR_CANCELLED, message), report_(std::move(report)) {}
+    const TrainReport &report() const noexcept { return report_; }
+
+private:
+    TrainReport report_;
+};
+
+// A progress callback: return true to cancel. An exception thrown inside it cancels the run
+// and is rethrown from temporal::train after the library returned.
+using ProgressFn = std::function<bool(const temporal_train_progress &)>;
+
+namespace detail {
+struct ProgressCtx {
+    const ProgressFn *fn;
+    std::exception_ptr error;
+};
+extern "C" inline int temporal_hpp_progress(const temporal_train_progress *p, void *user) {
+    auto *ctx = static_cast<ProgressCtx *>(user);
+    if (ctx->error) return 1;
+    try {
+        return (*ctx->fn)(*p) ? 1 : 0;
+    } catch (...) {
+        ctx->error = std::current_exception();
+        return 1;
+    }
+}
+} // namespace detail
+
+// Trains on HDF5 datasets (temporal_train). val_h5 empty: no validation. model_cfg: nullopt for
+// the reference model sized to the data; in a Config, feature_dim = 0 and num_classes = 0 mean
+// "from the training set".
+inline TrainReport train(const std::string &train_h5, const std::string &val_h5,
+                         const std::string &out_dir, const std::optional<Config> &model_cfg = {},
+                         const TrainConfig &cfg = {}, const ProgressFn &progress = {}) {
+    temporal_model_config mc{};
+    if (model_cfg) mc = model_cfg->to_c();
+    temporal_train_config tc = cfg.to_c();
+    temporal_train_report r = temporal_train_report_default();
+    detail::ProgressCtx ctx{&progress, nullptr};
+    temporal_status st = temporal_train(train_h5.c_str(), val_h5.empty() ? nullptr : val_h5.c_str(),
+                                        out_dir.c_str(), model_cfg ? &mc : nullptr, &tc,
+                                        progress ? &detail::temporal_hpp_progress : nullptr, &ctx, &r);
+    std::string msg = st != TEMPORAL_OK ? last_error() : std::string();
+    if (ctx.error) std::rethrow_exception(ctx.error);
+    TrainReport rep;
+    rep.epochs_run = r.epochs_run;
+    rep.best_epoch = r.best_epoch;
+    rep.stopped_early = r.stopped_early != 0;
+    rep.final_step = r.final_step;
+    rep.best_val_accuracy = r.best_val_accuracy;
+    rep.final_train_loss = r.final_train_loss;
+    rep.best_model_path = r.best_model_path;
+    if (st == TEMPORAL_ERR_CANCELLED) throw TrainCancelled(msg, rep);
+    if (st != TEMPORAL_OK) throw Error(st, msg);
+    return rep;
+}
+
+// Writes a dataset in the reference HDF5 layout (temporal_dataset_write). x: [n, max_frames,
+// feature_dim]; labels: n values; lengths: empty (all full) or n values; class_names: empty
+// ("0", "1", ...) or num_classes names.
+inline void write_dataset(const std::string &path, const Features &x, Span<const std::int64_t> labels,
+                          Span<const std::int32_t> lengths, int num_classes,
+                          const std::vector<std::string> &class_names = {}) {
+    if (static_cast<std::int64_t>(labels.size()) != x.batch ||
+        (!lengths.empty() && static_cast<std::int64_t>(lengths.size()) != x.batch))
+        throw Error(TEMPORAL_ERR_SHAPE, "temporal::write_dataset: labels/lengths do not have " +
+                                            std::to_string(x.batch) + " values");
+    if (!class_names.empty() && static_cast<int>(class_names.size()) != num_classes)
+        throw Error(TEMPORAL_ERR_INVALID_ARGUMENT, "temporal::write_dataset: " +
+                                                       std::to_string(class_names.size()) +
+                                                       " class names for " +
+                                                       std::to_string(num_classes) + " classes");
+    std::vector<const char *> names;
+    for (const auto &n : class_names) names.push_back(n.c_str());
+    detail::check(temporal_dataset_write(path.c_str(), x.data, x.batch, x.frames, x.feature_dim,
+                                         lengths.empty() ? nullptr : lengths.data(), labels.data(),
+                                         names.empty() ? nullptr : names.data(), num_classes));
+}
+
+// Trainer owns one temporal_trainer handle (RAII; movable, not copyable): optimizer steps of
+// the reference recipe on a model, for custom loops. The trainer keeps the model's weights
+// alive. A step takes the model's lock exclusively (predicts on it wait).
+class Trainer {
+public:
+    Trainer() noexcept = default;
+    explicit Trainer(const Model &m, const TrainConfig &cfg = {}) {
+        temporal_train_config c = cfg.to_c();
+        detail::check(temporal_trainer_create(m.handle(), &c, &h_));
+    }
+    ~Trainer() { reset(); }
+    Trainer(const Trainer &) = delete;
+    Trainer &operator=(const Trainer &) = delete;
+    Trainer(Trainer &&o) noexcept : h_(std::exchange(o.h_, 0)) {}
+    Trainer &operator=(Trainer &&o) noexcept {
+        if (this != &o) {
+            reset();
+            h_ = std::exchange(o.h_, 0);
+        }
+        return *this;
+    }
+
+    // One optimizer step; returns the batch loss (before the update).
+    float step(const Features &x, Span<const std::int64_t> labels, Span<const std::int32_t> lengths = {}) {
+        if (static_cast<std::int64_t>(labels.size()) != x.batch ||
+            (!lengths.empty() && static_cast<std::int64_t>(lengths.size()) != x.batch))
+            throw Error(TEMPORAL_ERR_SHAPE, "temporal::Trainer::step: labels/lengths do not have " +
+                                                std::to_string(x.batch) + " values");
+        float loss = 0;
+        detail::check(temporal_trainer_step(h_, x.data, x.batch, x.frames, x.feature_dim,
+                                            lengths.empty() ? nullptr : lengths.data(),
+                                            labels.data(), &loss));
+        return loss;
+    }
+
+    // The learning rate of the next step.
+    double lr() const {
+        double v = 0;
+        detail::check(temporal_trainer_lr(h_, &v));
+        return v;
+    }
+
+    temporal_trainer handle() const noexcept { return h_; }
+    explicit operator bool() const noexcept { return h_ != 0; }
+    void reset() noexcept {
+        if (h_ != 0) temporal_trainer_free(std::exchange(h_, 0));
+    }
+
+private:
+    temporal_trainer h_ = 0;
 };
 
 } // namespace temporal
