@@ -10,6 +10,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // CheckpointFormatVersion is the format_version our checkpoints carry.
@@ -32,7 +33,10 @@ type LoadOptions struct {
 // safetensors.torch.save_file) into a new model. Each tensor is read with ReadAt straight into
 // its place in the model's slab; the file is never held in memory a second time.
 func LoadFile(path string, opt LoadOptions) (*Model, error) {
-	f, err := os.Open(path)
+	// O_NONBLOCK: opening a FIFO for reading would otherwise block until a writer appears (the
+	// caller's thread hung forever on temporal_model_load of a FIFO). It changes nothing for
+	// regular files, and anything else is refused below before a read.
+	f, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return nil, Wrap(KindIO, err, "load checkpoint")
 	}
