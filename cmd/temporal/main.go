@@ -48,12 +48,27 @@ var commands = []command{
 	{"predict", predictArgs, "classify float32 features [B,T,F] (or [T,F] for one clip) with a model or an ensemble, optionally with TTA", runPredict},
 }
 
+// usageOrder is the order of the commands in the usage text: the workflow's.
+var usageOrder = []string{"demo", "train", "eval", "predict", "info", "convert"}
+
 func usage(w io.Writer) {
 	fmt.Fprintln(w, "usage: temporal <command> [arguments]\n\ncommands:")
+	listed := map[string]bool{}
+	for _, name := range usageOrder {
+		for _, c := range commands {
+			if c.name == name {
+				fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+				listed[name] = true
+			}
+		}
+	}
 	for _, c := range commands {
-		fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		if !listed[c.name] {
+			fmt.Fprintf(w, "  %-8s %s\n", c.name, c.summary)
+		}
 	}
 	fmt.Fprintln(w, "\nRun 'temporal <command> --help' for a command's flags.")
+	fmt.Fprintln(w, "Exit status: 0 success, 1 a user error (one line on stderr), 2 an internal error.")
 }
 
 // run is the whole program, testable in-process.
