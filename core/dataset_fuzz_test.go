@@ -261,7 +261,13 @@ func writeFuzzLayout(path string, l fuzzLayout) error {
 }
 
 func writeFuzzDataset(f *hdf5.File, name string, d fuzzDataset) error {
-	sp, err := hdf5.CreateSimpleDataspace(d.dims, nil)
+	var sp *hdf5.Dataspace
+	var err error
+	if len(d.dims) == 0 {
+		sp, err = hdf5.CreateDataspace(hdf5.S_SCALAR) // rank 0 (gonum panics on empty dims)
+	} else {
+		sp, err = hdf5.CreateSimpleDataspace(d.dims, nil)
+	}
 	if err != nil {
 		return err
 	}
