@@ -394,6 +394,12 @@ func (s *CosineWarmRestarts) lastLR() float64 {
 
 var lastRe = regexp.MustCompile(`^last-([0-9]+)(\.train)?\.safetensors$`)
 
+// staleTempRe matches the temporary files WriteFileAtomic makes for the files of a run
+// directory. A process killed during a write leaves one behind (as big as a checkpoint); after a
+// commit no writer of this directory is running (one training run per directory), so every
+// match is stale and is pruned with the old pairs.
+var staleTempRe = regexp.MustCompile(`^\.(last-[0-9]+(\.train)?\.safetensors|best\.safetensors|checkpoint\.json)\.tmp-[0-9]+$`)
+
 // commitCheckpoint writes last-<step>.safetensors and last-<step>.train.safetensors, then
 // checkpoint.json naming them (atomically: the commit point), then prunes every other pair.
 func commitCheckpoint(dir string, m *Model, t *Trainer, st *trainState) error {
@@ -421,6 +427,9 @@ func commitCheckpoint(dir string, m *Model, t *Trainer, st *trainState) error {
 	}
 	for _, e := range entries {
 		if mm := lastRe.FindStringSubmatch(e.Name()); mm != nil && mm[1] != strconv.FormatInt(st.Step, 10) {
+			os.Remove(filepath.Join(dir, e.Name()))
+		}
+		if staleTempRe.MatchString(e.Name()) {
 			os.Remove(filepath.Join(dir, e.Name()))
 		}
 	}
