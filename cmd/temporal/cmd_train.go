@@ -139,6 +139,7 @@ func runTrain(argv []string, stdout, stderr io.Writer) int {
 	}
 	stop, release := interruptFlag()
 	defer release()
+	var bests []string
 	for i := 0; i < *seeds; i++ {
 		c := cfg
 		c.Trainer.Seed = *seed + uint64(i)
@@ -176,8 +177,45 @@ func runTrain(argv []string, stdout, stderr io.Writer) int {
 				c.Trainer.Seed, res.BestValAccuracy, res.BestEpoch, res.Epochs, res.Steps,
 				map[bool]string{true: ", stopped early", false: ""}[res.StoppedEarly], res.BestPath)
 		}
+		bests = append(bests, res.BestPath)
+	}
+	if *seeds > 1 && cfg.Val != nil {
+		if err := ensembleSummary(bests, cfg.Val, cfg.Trainer.Padding, *asJSON, stdout); err != nil {
+			return fail(stderr, "train", err)
+		}
 	}
 	return exitOK
+}
+
+// ensembleSummary scores the ensemble of the seeds' best models on the validation set and names
+// any member that collapsed to one class.
+func ensembleSummary(paths []string, val core.Dataset, pad core.Padding, asJSON bool, stdout io.Writer) error {
+	ms, err := loadModels(paths, 0)
+	if err != nil {
+		return err
+	}
+	r, err := core.EvaluateEnsemble(ms, val, pad, 64, core.EnsembleOptions{}, false)
+	if err != nil {
+		return err
+	}
+	var collapsed []string
+	for k, c := range r.Collapsed {
+		if c {
+			collapsed = append(collapsed, paths[k])
+		}
+	}
+	if asJSON {
+		b, _ := json.Marshal(map[string]any{"ensemble": map[string]any{"models": paths, "val_accuracy": r.Metrics.Accuracy,
+			"val_macro_f1": r.Metrics.MacroF1, "collapsed_models": append([]string{}, collapsed...)}})
+		fmt.Fprintln(stdout, string(b))
+		return nil
+	}
+	fmt.Fprintf(stdout, "ensemble of %d (mean of softmax): val accuracy %.4f, macro F1 %.4f\n", len(ms), r.Metrics.Accuracy, r.Metrics.MacroF1)
+	for _, c := range collapsed {
+		fmt.Fprintf(stdout, "warning: %s collapsed (one class for ≥ %.0f%% of the validation clips); eval --drop-collapsed leaves it out\n",
+			c, 100*core.CollapseShare)
+	}
+	return nil
 }
 
 // interruptFlag reports, once SIGINT or SIGTERM arrived, that training should stop at the next

@@ -58,8 +58,17 @@ func TestConvertTrainEval(t *testing.T) {
 		t.Fatalf("train: exit %d: %s", code, stderr)
 	}
 	lines := strings.Split(strings.TrimSpace(stdout), "\n")
-	if len(lines) != 2*3+2 {
-		t.Errorf("want 3 epoch lines and a result per seed, got:\n%s", stdout)
+	if len(lines) != 2*3+2+1 {
+		t.Errorf("want 3 epoch lines and a result per seed, and the ensemble's, got:\n%s", stdout)
+	}
+	var ens struct {
+		Ensemble struct {
+			Models      []string `json:"models"`
+			ValAccuracy float64  `json:"val_accuracy"`
+		} `json:"ensemble"`
+	}
+	if err := json.Unmarshal([]byte(lines[len(lines)-1]), &ens); err != nil || len(ens.Ensemble.Models) != 2 {
+		t.Errorf("ensemble line %q: %v", lines[len(lines)-1], err)
 	}
 	var ep core.Progress
 	if err := json.Unmarshal([]byte(lines[0]), &ep); err != nil || ep.Phase != "epoch" || ep.Epoch != 1 {

@@ -285,7 +285,7 @@ func TestTrainPlotsEvalEnsembleCollapse(t *testing.T) {
 	if !strings.Contains(stderr, "[seed 43] epoch 2/2") || !strings.Contains(stderr, "lr ") || !strings.Contains(stderr, "\r") {
 		t.Errorf("progress bar output:\n%q", stderr)
 	}
-	if !strings.Contains(stdout, "seed 42: best val accuracy") {
+	if !strings.Contains(stdout, "seed 42: best val accuracy") || !strings.Contains(stdout, "ensemble of 2 (mean of softmax): val accuracy") {
 		t.Errorf("train stdout %q", stdout)
 	}
 	for _, s := range []string{"seed-42", "seed-43"} {
