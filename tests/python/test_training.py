@@ -274,3 +274,28 @@ def test_nohdf5_build_in_a_subprocess(temporal, subprocess_env, tmp_path):
     env = dict(subprocess_env, TEMPORAL_LIBRARY=str(nohdf5))
     r = subprocess.run([sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stdout + r.stderr
+
+
+def test_train_keyboard_interrupt_cancels_without_a_callback(temporal, datasets, tmp_path):
+    """SIGINT during train() (no progress callback) cancels at the next step and raises
+    KeyboardInterrupt; the checkpoint of the finished epoch stays."""
+    import signal
+    import threading
+
+    train_h5, _ = datasets
+    fired = threading.Event()
+
+    def interrupt():
+        fired.set()
+        signal.raise_signal(signal.SIGINT)
+
+    # Many tiny epochs so the run is still going when the signal arrives.
+    timer = threading.Timer(0.3, interrupt)
+    timer.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            temporal.train(train_h5, None, tmp_path / "k", model_config=TINY, **dict(FAST, epochs=100000))
+    finally:
+        timer.cancel()
+    assert fired.is_set()
+    assert (tmp_path / "k" / "checkpoint.json").exists()

@@ -306,7 +306,7 @@ class Model:
         Args:
             path: file path (str, bytes or os.PathLike; bytes are passed unchanged).
             device: ``"cpu"``, ``"cuda"`` or ``"cuda:N"``. The device is fixed for the model's
-                life. (This library version has no CUDA backend: CUDA raises DeviceError.)
+                life. Without a usable CUDA driver, cuBLAS or device, CUDA raises DeviceError.
             num_heads: override the number of attention heads (needed only for files without
                 metadata, whose default is 12).
 

@@ -30,6 +30,8 @@ from __future__ import annotations
 import ctypes
 import dataclasses
 import os
+import signal
+import threading
 from typing import Any, Callable, Mapping, Optional, Sequence, Union
 
 import numpy as np
@@ -384,7 +386,9 @@ def train(
         progress: ``None`` or a callable receiving a :class:`Progress` after every step and
             epoch, on the calling thread. Returning a true value cancels (CancelledError). An
             exception inside it cancels too and is re-raised from ``train`` after the library
-            returned. Either way ``out_dir`` keeps the last committed checkpoint.
+            returned. Either way ``out_dir`` keeps the last committed checkpoint. Ctrl-C
+            (KeyboardInterrupt) during training cancels the same way, with or without
+            ``progress``.
         **config: training options (module docstring; the defaults are the reference recipe).
 
     Returns:
@@ -407,32 +411,55 @@ def train(
 
     failure: list = []
 
+    interrupted: list = []
+
     def trampoline(p_ptr, _user):  # runs on this thread, inside the library call
-        if failure:
+        if failure or interrupted:
             return 1
         try:
+            if progress is None:
+                return 0
             return 1 if progress(Progress._from_struct(p_ptr.contents)) else 0
         except BaseException as e:  # noqa: B902 - re-raised after the call, KeyboardInterrupt too
             failure.append(e)
             return 1
 
-    # The ctypes callback object must stay alive for the whole call: it is a local here.
-    c_cb = _lib.PROGRESS_FN(trampoline) if progress is not None else _lib.PROGRESS_FN()
-    status = fn(
-        tp,
-        vp,
-        od,
-        ctypes.byref(mc) if mc is not None else None,
-        ctypes.byref(cfg),
-        c_cb,
-        None,
-        ctypes.byref(report),
-    )
-    msg = _lib.last_error() if status != errors.OK else ""
+    # The ctypes callback object must stay alive for the whole call: it is a local here. It is
+    # installed even without ``progress``: Python runs signal handlers only when it runs Python
+    # code, so this is what lets Ctrl-C cancel between steps instead of at the end of the run.
+    c_cb = _lib.PROGRESS_FN(trampoline)
+    # Ctrl-C: Python's default SIGINT handler raises KeyboardInterrupt wherever the interpreter
+    # happens to be, which may be outside the trampoline's try (ctypes would then swallow it).
+    # For the call, a handler that only records the signal; the trampoline cancels on it and
+    # KeyboardInterrupt is raised after the library returned.
+    old_handler = None
+    if threading.current_thread() is threading.main_thread():
+        try:
+            if signal.getsignal(signal.SIGINT) is signal.default_int_handler:
+                old_handler = signal.signal(signal.SIGINT, lambda _s, _f: interrupted.append(True))
+        except (ValueError, OSError):
+            old_handler = None
+    try:
+        status = fn(
+            tp,
+            vp,
+            od,
+            ctypes.byref(mc) if mc is not None else None,
+            ctypes.byref(cfg),
+            c_cb,
+            None,
+            ctypes.byref(report),
+        )
+        msg = _lib.last_error() if status != errors.OK else ""
+    finally:
+        if old_handler is not None:
+            signal.signal(signal.SIGINT, old_handler)
     del c_cb
     result = TrainReport._from_struct(report, os.fsdecode(od))
     if failure:
         raise failure[0]
+    if interrupted:
+        raise KeyboardInterrupt("temporal.train interrupted (the last committed checkpoint is kept)")
     if status != errors.OK:
         err = errors.make_error(status, msg)
         if status == errors.ERR_CANCELLED:
