@@ -299,3 +299,54 @@ def test_train_keyboard_interrupt_cancels_without_a_callback(temporal, datasets,
         timer.cancel()
     assert fired.is_set()
     assert (tmp_path / "k" / "checkpoint.json").exists()
+
+
+def test_progress_callback_may_call_the_library(temporal, datasets, tmp_path):
+    """The callback runs between steps on the calling thread: it can load the checkpoint just
+    committed and predict with it (no deadlock, no interference with the run)."""
+    train_h5, val_h5 = datasets
+    out = tmp_path / "re"
+    xv, yv, nv = ramp_data(12, seed=2)
+    accs = []
+
+    def cb(p):
+        if p.phase == "epoch":
+            with temporal.Model.load(out / "best.safetensors") as m:
+                pred = m.predict_proba(xv, nv).argmax(axis=1)
+                accs.append(float((pred == yv).mean()))
+
+    rep = temporal.train(train_h5, val_h5, out, model_config=TINY, progress=cb, **FAST)
+    assert len(accs) == 3
+    assert rep.best_val_accuracy == pytest.approx(max(accs), abs=1e-9)
+
+
+def test_predicts_in_threads_during_trainer_steps(temporal):
+    """Predict threads share the model with a Trainer; steps take the model's lock, so every
+    prediction is one of the whole-step states (checked against a serial run)."""
+    import threading
+
+    x, y, n = ramp_data(8, T=6, min_len=2, seed=5)
+    states = []
+    with temporal.Model.create(TINY, seed=3) as ref, temporal.Trainer(ref, dropout=False, lr=1e-2) as tr:
+        states.append(ref.predict(x, n))
+        for _ in range(5):
+            tr.step(x, y, n)
+            states.append(ref.predict(x, n))
+    seen = []
+    stop = threading.Event()
+    with temporal.Model.create(TINY, seed=3) as m, temporal.Trainer(m, dropout=False, lr=1e-2) as tr:
+        def worker():
+            while not stop.is_set():
+                seen.append(m.predict(x, n))
+
+        ts = [threading.Thread(target=worker) for _ in range(3)]
+        for t in ts:
+            t.start()
+        for _ in range(5):
+            tr.step(x, y, n)
+        stop.set()
+        for t in ts:
+            t.join()
+        np.testing.assert_array_equal(m.predict(x, n), states[-1])
+    for out in seen:
+        assert any(np.array_equal(out, s) for s in states)
