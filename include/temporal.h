@@ -13,9 +13,13 @@
  * Messages. A failing call stores a message for the calling thread, read with
  *           temporal_last_error(). Successful calls leave the message alone, so read it right
  *           after the failure. Messages are per thread.
- * Handles.  A temporal_model is an opaque 64-bit integer from a sparse range; 0 is never valid.
- *           Every call validates it: a zero, freed or never-issued handle gives
- *           TEMPORAL_ERR_BAD_HANDLE (never a crash).
+ * Handles.  A temporal_model (and a temporal_trainer) is an opaque 64-bit integer from a sparse
+ *           range; 0 is never valid, and the two kinds never overlap. Every call validates it: a
+ *           zero, freed, never-issued or wrong-kind handle gives TEMPORAL_ERR_BAD_HANDLE (never a
+ *           crash).
+ * Callbacks. Callbacks (progress, log) are plain C function pointers called through a C
+ *           trampoline; a progress callback runs on the thread that made the call, and a
+ *           non-zero return cancels (TEMPORAL_ERR_CANCELLED).
  * Structs.  Every struct begins with uint32_t struct_size. Initialise it with the matching
  *           temporal_*_default() function below (they are static inline, so struct_size is the
  *           size your program was compiled with). The library reads min(struct_size, its own
@@ -25,8 +29,8 @@
  * Memory.   The library never keeps a pointer you pass in after the call returns and never hands
  *           you memory to free. Strings are copied into caller buffers, snprintf style.
  * Threads.  Every function is thread-safe. Any number of temporal_predict calls may run on one
- *           model at once; temporal_model_save waits for running predicts on that model and
- *           blocks new ones while it runs. Concurrent calls give bitwise the same results as
+ *           model at once; temporal_model_save and temporal_trainer_step wait for running
+ *           predicts on that model and block new ones while they run. Concurrent calls give bitwise the same results as
  *           serial ones (for the same temporal_set_num_threads setting).
  * Faults.   Every call reads every input element and writes every output element from the
  *           library's Go code before any BLAS code touches them; a pointer into unmapped memory
@@ -595,7 +599,8 @@ int temporal_hdf5_available(void);
  *   report_out NULL, or receives the report (on TEMPORAL_OK and on TEMPORAL_ERR_CANCELLED).
  * Deterministic: the same data, cfg (seed) and temporal_set_num_threads setting give the same
  * weights.
- *   TEMPORAL_ERR_INVALID_ARGUMENT  train_h5 or out_dir NULL or empty; a struct_size too small;
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  train_h5 or out_dir NULL or empty; val_h5 empty (use NULL);
+ *                                  a struct_size too small (cfg, model_cfg, report_out);
  *                                  a cfg field out of range (the message names it); an
  *                                  empty dataset; resume on a different training set
  *   TEMPORAL_ERR_IO                a dataset cannot be opened or read; out_dir cannot be written
@@ -646,7 +651,9 @@ typedef uint64_t temporal_trainer;
  * (freeing m's handle does not end the trainer). The AdamW moments start at zero.
  *   TEMPORAL_ERR_INVALID_ARGUMENT  out NULL; cfg->struct_size too small; a field out of range
  *   TEMPORAL_ERR_BAD_HANDLE        m is 0, freed or never issued
- *   TEMPORAL_ERR_UNSUPPORTED       m is on a CUDA device (training runs on the CPU) */
+ *   TEMPORAL_ERR_UNSUPPORTED       m is on a CUDA device (training runs on the CPU)
+ *   TEMPORAL_ERR_INTERNAL          unmapped cfg/out memory; a bug
+ * Free the trainer with temporal_trainer_free (temporal_model_free does not free it). */
 temporal_status temporal_trainer_create(temporal_model m, const temporal_train_config *cfg,
                                         temporal_trainer *out);
 
@@ -669,7 +676,8 @@ temporal_status temporal_trainer_step(temporal_trainer t, const float *features,
 
 /* The learning rate the trainer's next step will use (schedule position). *lr must not be NULL.
  *   TEMPORAL_ERR_INVALID_ARGUMENT  lr NULL
- *   TEMPORAL_ERR_BAD_HANDLE        t is 0, freed or never issued */
+ *   TEMPORAL_ERR_BAD_HANDLE        t is 0, freed or never issued
+ *   TEMPORAL_ERR_INTERNAL          unmapped lr memory */
 temporal_status temporal_trainer_lr(temporal_trainer t, double *lr);
 
 /* Releases the trainer (never blocks; a step in flight finishes). Freeing 0 or twice is
