@@ -48,17 +48,15 @@ func EnsemblePredict(models []*Model, x []float32, B, T int, lengths []int32, pa
 		return nil, err
 	}
 	C := models[0].cfg.NumClasses
-	if B < 0 || B > len(x) {
-		return nil, Errf(KindShape, "ensemble: batch %d does not fit %d feature values", B, len(x))
+	// Shapes, lengths and buffers are checked before anything is allocated from them.
+	if _, err := models[0].checkForward(len(x), B, T, lengths, pad, B*C, opt.FrameWeights); err != nil {
+		return nil, err
 	}
 	acc := make([]float64, B*C)
 	probs := make([]float32, B*C)
 	var fw []float32
 	var fwAcc []float64
 	if opt.FrameWeights != nil {
-		if len(opt.FrameWeights) < B*T {
-			return nil, Errf(KindShape, "frame_weights buffer holds %d values, needs batch·frames = %d", len(opt.FrameWeights), B*T)
-		}
 		fw = make([]float32, B*T)
 		fwAcc = make([]float64, B*T)
 	}

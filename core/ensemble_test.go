@@ -67,6 +67,12 @@ func TestEnsemblePredictIsMeanOfSoftmax(t *testing.T) {
 			}
 		}
 	}
+	if _, err := EnsemblePredict(models, x, -1, T, lengths, PaddingMasked, EnsembleOptions{}); err == nil {
+		t.Error("negative batch accepted")
+	}
+	if _, err := EnsemblePredict(models, x, B, T, lengths, PaddingMasked, EnsembleOptions{FrameWeights: fw[:5]}); KindOf(err) != KindShape {
+		t.Errorf("short frame weights: %v", err)
+	}
 	if _, err := EnsemblePredict(nil, x, B, T, lengths, PaddingMasked, EnsembleOptions{}); KindOf(err) != KindInvalidArgument {
 		t.Errorf("no models: %v", err)
 	}
