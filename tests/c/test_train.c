@@ -6,7 +6,8 @@
  *
  *   test_train SCRATCH_DIR
  *
- * A nohdf5 build skips the dataset/train part (tests/c/test_dlopen.c checks UNSUPPORTED). */
+ * Against a nohdf5 build (CTest's c_train_nohdf5 points LD_LIBRARY_PATH at it) the dataset and
+ * train part checks TEMPORAL_ERR_UNSUPPORTED instead. */
 #define _GNU_SOURCE
 #include <math.h>
 #include <stdio.h>
@@ -539,6 +540,26 @@ static void test_train(void) {
                   TEMPORAL_ERR_SHAPE);
 }
 
+/* A nohdf5 build: the dataset writer and temporal_train are UNSUPPORTED (after argument
+ * checks for temporal_train: a bad cfg is still INVALID_ARGUMENT). */
+static void test_nohdf5(void) {
+    char path[4096], msg[512];
+    float x[2 * 3 * F] = {0};
+    const int64_t labels[2] = {0, 1};
+    temporal_train_config cfg = temporal_train_config_default();
+    snprintf(path, sizeof path, "%s/never.h5", scratch);
+    EXPECT_STATUS(temporal_dataset_write(path, x, 2, 3, F, NULL, labels, NULL, C),
+                  TEMPORAL_ERR_UNSUPPORTED);
+    CHECK(temporal_last_error(msg, sizeof msg) > 0 && strstr(msg, "HDF5") != NULL);
+    EXPECT_STATUS(temporal_train(path, NULL, scratch, NULL, &cfg, NULL, NULL, NULL),
+                  TEMPORAL_ERR_UNSUPPORTED);
+    CHECK(access(path, F_OK) != 0);
+    cfg.epochs = 0;
+    EXPECT_STATUS(temporal_train(path, NULL, scratch, NULL, &cfg, NULL, NULL, NULL),
+                  TEMPORAL_ERR_INVALID_ARGUMENT);
+    printf("nohdf5 build: dataset_write and train are UNSUPPORTED\n");
+}
+
 int main(int argc, char **argv) {
     if (argc != 2) {
         fprintf(stderr, "usage: %s SCRATCH_DIR\n", argv[0]);
@@ -564,7 +585,7 @@ int main(int argc, char **argv) {
     if (temporal_hdf5_available())
         test_train();
     else
-        printf("nohdf5 build: dataset/train tests skipped\n");
+        test_nohdf5();
     printf("train test: %d checks, %d failures\n", checks, failures);
     return failures == 0 ? 0 : 1;
 }
