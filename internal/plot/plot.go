@@ -70,6 +70,7 @@ func newPlot(title, ylabel string) *plot.Plot {
 func Curves(w io.Writer, title string, steps []StepPoint, epochs []EpochPoint) error {
 	loss := newPlot(title+": loss", "loss")
 	var batch, lrs, train, val, acc, f1 plotter.XYs
+	var accEpoch []int
 	for _, s := range steps {
 		if finite(s.Loss) {
 			batch = append(batch, plotter.XY{X: float64(s.Step), Y: s.Loss})
@@ -86,6 +87,7 @@ func Curves(w io.Writer, title string, steps []StepPoint, epochs []EpochPoint) e
 				val = append(val, plotter.XY{X: x, Y: e.ValLoss})
 			}
 			acc = append(acc, plotter.XY{X: x, Y: e.ValAccuracy})
+			accEpoch = append(accEpoch, e.Epoch)
 			f1 = append(f1, plotter.XY{X: x, Y: e.ValMacroF1})
 		}
 	}
@@ -118,6 +120,18 @@ func Curves(w io.Writer, title string, steps []StepPoint, epochs []EpochPoint) e
 	addSeries(accP, "macro F1", f1, purple, true)
 	if len(acc) == 0 {
 		accP.Title.Text = "validation accuracy (no validation set)"
+	} else {
+		// The best model: the first epoch with the highest accuracy (strict improvement).
+		best := 0
+		for i, p := range acc {
+			if p.Y > acc[best].Y {
+				best = i
+			}
+		}
+		sc, _ := plotter.NewScatter(acc[best : best+1])
+		sc.GlyphStyle.Color, sc.GlyphStyle.Radius, sc.GlyphStyle.Shape = color.Black, vg.Points(5), draw.RingGlyph{}
+		accP.Add(sc)
+		accP.Legend.Add(fmt.Sprintf("best %.3f (epoch %d)", acc[best].Y, accEpoch[best]), sc)
 	}
 
 	lrP := newPlot("learning rate (cosine warm restarts)", "lr")
