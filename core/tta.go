@@ -149,3 +149,15 @@ func (m *Model) PredictTTA(x []float32, B, T int, lengths []int32, pad Padding, 
 	}
 	return nil
 }
+
+// PredictTTA is m.PredictTTA returning newly allocated probabilities [B, C].
+func PredictTTA(m *Model, x []float32, B, T int, lengths []int32, pad Padding) ([]float32, error) {
+	if B < 0 {
+		return nil, Errf(KindShape, "batch %d is negative", B)
+	}
+	probs := make([]float32, B*m.cfg.NumClasses)
+	if err := m.PredictTTA(x, B, T, lengths, pad, probs, nil); err != nil {
+		return nil, err
+	}
+	return probs, nil
+}

@@ -146,6 +146,10 @@ func TestPredictTTAMatchesDirectComputation(t *testing.T) {
 			t.Fatalf("frame weight %d: %v, want %v", i, fw[i], wantFW[i])
 		}
 	}
+	// The allocating form gives the same numbers.
+	if p2, err := PredictTTA(m, x, B, T, lengths, PaddingMasked); err != nil || len(p2) != B*C || p2[5] != got[5] {
+		t.Errorf("PredictTTA: %v %v", err, p2)
+	}
 	// Errors as Forward's.
 	if err := m.PredictTTA(x, B, T, lengths, PaddingMasked, got[:5], nil); KindOf(err) != KindShape {
 		t.Errorf("short probs: %v", err)
