@@ -95,7 +95,15 @@ func demo(out string, s demoSizes, seed uint64, mode progressMode, stdout, stder
 	fmt.Fprintf(stdout, "== 2. train: BiLSTM(H=%d) + attention, reference recipe (focal loss, AdamW, cosine restarts), up to %d epochs or %s\n",
 		s.hidden, s.epochs, s.limit)
 	runDir := filepath.Join(out, "run")
-	os.RemoveAll(runDir) // a fresh run each time (no resume of an older demo)
+	// A fresh run each time; only a directory that holds an earlier run is cleared.
+	if _, err := os.Stat(runDir); err == nil {
+		if !isFile(filepath.Join(runDir, "checkpoint.json")) {
+			return core.Errf(core.KindInvalidArgument, "%s exists and is not a training run: choose another --out", runDir)
+		}
+		if err := os.RemoveAll(runDir); err != nil {
+			return core.Wrap(core.KindIO, err, "clearing the previous demo run")
+		}
+	}
 	train, err := core.OpenHDF5Dataset(filepath.Join(dataDir, "train.h5"))
 	if err != nil {
 		return err

@@ -371,6 +371,16 @@ func TestDemoQuick(t *testing.T) {
 	if code != 0 || !strings.Contains(stdout, "1 epochs") || !strings.Contains(stdout, "(time limit)") {
 		t.Errorf("demo --time-limit: %d\n%s\n%s", code, stdout, stderr)
 	}
+	// A run/ that is not a training run is never deleted.
+	other := filepath.Join(t.TempDir(), "o")
+	os.MkdirAll(filepath.Join(other, "run"), 0o755)
+	os.WriteFile(filepath.Join(other, "run", "keep.txt"), []byte("x"), 0o644)
+	if code, _, stderr := cli("demo", "--quick", "--out", other, "--progress", "none"); code != 1 || !strings.Contains(stderr, "not a training run") {
+		t.Errorf("demo over a foreign run/: %d %s", code, stderr)
+	}
+	if _, err := os.Stat(filepath.Join(other, "run", "keep.txt")); err != nil {
+		t.Error(err)
+	}
 	// The demo's model directory and clip work with predict.
 	code, stdout, stderr = cli("predict", "--model", out, "--input", filepath.Join(out, "clips", "clip-0.npy"), "--explain", "--tta")
 	if code != 0 || !strings.Contains(stdout, "top frames") {
