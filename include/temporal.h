@@ -550,7 +550,8 @@ typedef struct temporal_train_progress {
  * library does no work meanwhile); p is valid only during the call. Return 0 to continue,
  * non-zero to cancel: temporal_train then returns TEMPORAL_ERR_CANCELLED, and out_dir keeps
  * the last committed checkpoint (cancelling in the epoch phase: that epoch's). It may call
- * other library functions, but not temporal_train with the same out_dir. */
+ * other library functions, but not temporal_train with the same out_dir. It must return
+ * normally: no longjmp and no C++ exception out of it (catch them and return non-zero). */
 typedef int (*temporal_progress_fn)(const temporal_train_progress *p, void *user);
 
 /* What temporal_train reports (also when it is cancelled: then what was done so far). */
