@@ -81,7 +81,12 @@ func runEval(argv []string, stdout, stderr io.Writer) int {
 		}
 		title := fmt.Sprintf("%s: accuracy %.3f, macro F1 %.3f (%d clips)", filepath.Base(*data), met.Accuracy, met.MacroF1, met.N)
 		if err := writePNG(plotPath, func(w io.Writer) error { return plot.Confusion(w, title, met.Confusion, met.ClassNames) }); err != nil {
-			return fail(stderr, "eval", err)
+			if *confusion != "" {
+				return fail(stderr, "eval", err)
+			}
+			// The default place (beside the model) may be read-only: the metrics still count.
+			fmt.Fprintf(stderr, "temporal eval: warning: confusion.png not written: %v\n", err)
+			plotPath = ""
 		}
 	}
 	if *asJSON {
