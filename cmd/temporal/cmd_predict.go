@@ -12,10 +12,10 @@ import (
 const predictArgs = "--model M.safetensors|DIR [--model ...] --input X.npy [--output Y.npy] [flags]"
 
 type predictFlags struct {
-	models                                      multiFlag
-	input, lengths, padding, fwPath, outputPath string
-	heads, topK                                 int
-	probs, tta, explain, asJSON                 bool
+	models                                            multiFlag
+	input, data, lengths, padding, fwPath, outputPath string
+	heads, topK                                       int
+	probs, tta, explain, asJSON                       bool
 }
 
 func runPredict(argv []string, stdout, stderr io.Writer) int {
@@ -23,6 +23,7 @@ func runPredict(argv []string, stdout, stderr io.Writer) int {
 	var f predictFlags
 	fs.Var(&f.models, "model", "checkpoint or run directory, required; several (repeat or comma-separate, or a train --seeds directory) make an ensemble: mean of softmax")
 	fs.StringVar(&f.input, "input", "", "features: float32 .npy [B,T,F], or [T,F] for one clip; required")
+	fs.StringVar(&f.data, "data", "", "instead of --input: every clip of an HDF5 dataset (reference layout), with its lengths; lines show the true class")
 	fs.StringVar(&f.lengths, "lengths", "", "valid frames per clip: int32 or int64 .npy [B] (default: all T)")
 	fs.StringVar(&f.padding, "padding", "masked", "masked (each clip as if alone) or reference (PyTorch's batch behaviour)")
 	fs.IntVar(&f.heads, "heads", 0, "attention heads, for a file that does not record them (default: metadata, else 12)")
@@ -50,8 +51,11 @@ func predict(pos []string, f predictFlags, stdout io.Writer) error {
 	if len(f.models) == 0 {
 		return userErr("--model is required")
 	}
-	if f.input == "" {
-		return userErr("--input is required")
+	if (f.input == "") == (f.data == "") {
+		return userErr("--input is required (or --data for an HDF5 dataset, not both)")
+	}
+	if f.data != "" && f.lengths != "" {
+		return userErr("--lengths goes with --input; a dataset carries its own")
 	}
 	if f.topK < 1 {
 		return userErr("--top-k must be at least 1, not %d", f.topK)
@@ -69,28 +73,42 @@ func predict(pos []string, f predictFlags, stdout io.Writer) error {
 		return err
 	}
 	cfg := ms[0].Config()
-	x, B, T, single, err := readFeatures(f.input, cfg.FeatureDim)
-	if err != nil {
-		return err
-	}
-	lengths, err := readLengths(f.lengths, B, T)
-	if err != nil {
-		return err
-	}
-	C := cfg.NumClasses
-	fw := make([]float32, B*T) // for --explain and --frame-weights
-	var out []float32
-	isProbs := f.probs || f.tta || len(ms) > 1
-	if len(ms) == 1 && !f.tta {
-		out = make([]float32, B*C)
-		if err := ms[0].Forward(x, B, T, lengths, pad, out, fw); err != nil {
+	var x []float32
+	var B, T int
+	var single bool
+	var lengths []int32
+	var truth []string // true class names of dataset clips
+	if f.data != "" {
+		if x, B, T, lengths, truth, err = readDataset(f.data, cfg.FeatureDim); err != nil {
 			return err
 		}
-		if f.probs {
-			core.SoftmaxRows(out, B, C)
+	} else {
+		if x, B, T, single, err = readFeatures(f.input, cfg.FeatureDim); err != nil {
+			return err
 		}
-	} else if out, err = core.EnsemblePredict(ms, x, B, T, lengths, pad, core.EnsembleOptions{TTA: f.tta, FrameWeights: fw}); err != nil {
-		return err
+		if lengths, err = readLengths(f.lengths, B, T); err != nil {
+			return err
+		}
+	}
+	C, F := cfg.NumClasses, cfg.FeatureDim
+	fw := make([]float32, B*T) // for --explain and --frame-weights
+	out := make([]float32, B*C)
+	isProbs := f.probs || f.tta || len(ms) > 1
+	// An .npy input is one batch (its padding semantics are the caller's); a dataset runs in
+	// batches of 64 clips, as eval does.
+	chunk := B
+	if f.data != "" {
+		chunk = 64
+	}
+	for lo := 0; lo < B; lo += chunk {
+		hi := min(lo+chunk, B)
+		xb, lb := x[lo*T*F:hi*T*F], []int32(nil)
+		if lengths != nil {
+			lb = lengths[lo:hi]
+		}
+		if err := predictBatch(ms, xb, hi-lo, T, lb, pad, f.tta, f.probs, out[lo*C:hi*C], fw[lo*T:hi*T]); err != nil {
+			return err
+		}
 	}
 	outShape, fwShape := []int{B, C}, []int{B, T}
 	if single {
@@ -122,9 +140,12 @@ func predict(pos []string, f predictFlags, stdout io.Writer) error {
 			ClassNames []string    `json:"class_names"`
 			Clips      []clipGuess `json:"clips"`
 		}
-		if !f.explain {
-			for i := range clips {
+		for i := range clips {
+			if !f.explain {
 				clips[i].TopFrames = nil
+			}
+			if truth != nil {
+				clips[i].True = truth[i]
 			}
 		}
 		b, err := jsonIndent(doc{paths, f.tta, pad.String(), classNames(cfg.ClassNames, C), clips})
@@ -135,7 +156,11 @@ func predict(pos []string, f predictFlags, stdout io.Writer) error {
 		return nil
 	}
 	for _, c := range clips {
-		fmt.Fprintf(stdout, "clip %d (%d frames): %s  p=%.3f  [%s]\n", c.Clip, c.Frames, c.Class, c.Probabilities[c.Predicted], c.probsText(classNames(cfg.ClassNames, C)))
+		label := ""
+		if truth != nil {
+			label = ", true " + truth[c.Clip]
+		}
+		fmt.Fprintf(stdout, "clip %d (%d frames%s): %s  p=%.3f  [%s]\n", c.Clip, c.Frames, label, c.Class, c.Probabilities[c.Predicted], c.probsText(classNames(cfg.ClassNames, C)))
 		if f.explain {
 			var parts []string
 			for _, t := range c.TopFrames {
@@ -155,6 +180,7 @@ type frameWeight struct {
 type clipGuess struct {
 	Clip          int           `json:"clip"`
 	Frames        int           `json:"frames"`
+	True          string        `json:"true_class,omitempty"` // --data: the dataset's label
 	Predicted     int           `json:"predicted"`
 	Class         string        `json:"class"`
 	Probabilities []float64     `json:"probabilities"`
@@ -261,4 +287,65 @@ func readLengths(path string, B, T int) ([]int32, error) {
 		lengths[i] = int32(n)
 	}
 	return lengths, nil
+}
+
+// maxPredictData bounds what predict --data reads into memory (float32 values: 4 GiB).
+const maxPredictData = 1 << 30
+
+// readDataset reads every clip of an HDF5 dataset as one zero-padded batch [N, T, F] with its
+// lengths and the true class names.
+func readDataset(path string, featureDim int) (x []float32, B, T int, lengths []int32, truth []string, err error) {
+	d, err := core.OpenHDF5Dataset(path)
+	if err != nil {
+		return nil, 0, 0, nil, nil, err
+	}
+	defer d.Close()
+	if d.FeatureDim() != featureDim {
+		return nil, 0, 0, nil, nil, core.Errf(core.KindShape, "%s has %d features per frame, the model takes %d", path, d.FeatureDim(), featureDim)
+	}
+	B = d.Len()
+	if B == 0 {
+		return nil, 0, 0, nil, nil, core.Errf(core.KindShape, "%s holds no clips", path)
+	}
+	lengths = append([]int32(nil), d.Lengths()...)
+	T = 1
+	for _, n := range lengths {
+		T = max(T, int(n))
+	}
+	if int64(B)*int64(T)*int64(featureDim) > maxPredictData {
+		return nil, 0, 0, nil, nil, core.Errf(core.KindOutOfMemory, "%s: %d clips of up to %d frames are more than predict reads at once; use eval, or split the set", path, B, T)
+	}
+	idx := make([]int, B)
+	for i := range idx {
+		idx[i] = i
+	}
+	x = make([]float32, B*T*featureDim)
+	if err := d.ReadClips(idx, T, x); err != nil {
+		return nil, 0, 0, nil, nil, err
+	}
+	names := d.ClassNames()
+	for _, y := range d.Labels() {
+		truth = append(truth, className(names, int(y)))
+	}
+	return x, B, T, lengths, truth, nil
+}
+
+// predictBatch writes a batch's logits (probabilities with probs) for one model, or the
+// ensemble's and/or TTA's probabilities, into out [B, C], and the (mean) frame weights into fw.
+func predictBatch(ms []*core.Model, x []float32, B, T int, lengths []int32, pad core.Padding, tta, probs bool, out, fw []float32) error {
+	if len(ms) == 1 && !tta {
+		if err := ms[0].Forward(x, B, T, lengths, pad, out, fw); err != nil {
+			return err
+		}
+		if probs {
+			core.SoftmaxRows(out, B, ms[0].Config().NumClasses)
+		}
+		return nil
+	}
+	p, err := core.EnsemblePredict(ms, x, B, T, lengths, pad, core.EnsembleOptions{TTA: tta, FrameWeights: fw})
+	if err != nil {
+		return err
+	}
+	copy(out, p)
+	return nil
 }

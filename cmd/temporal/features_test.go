@@ -342,6 +342,38 @@ func TestTrainPlotsEvalEnsembleCollapse(t *testing.T) {
 		t.Errorf("eval text: %d\n%s", code, stdout)
 	}
 	checkPNG(t, filepath.Join(dir, "c.png"), 400, 400)
+
+	// predict --data classifies every clip of a dataset, in batches, with the true classes: its
+	// accuracy is eval's.
+	code, stdout, stderr = cli("predict", "--model", run, "--data", h5["val"], "--json")
+	var pd struct {
+		Clips []clipGuess `json:"clips"`
+	}
+	if code != 0 || json.Unmarshal([]byte(stdout), &pd) != nil || len(pd.Clips) != 40 {
+		t.Fatalf("predict --data: %d %s %.300s", code, stderr, stdout)
+	}
+	right := 0
+	for _, c := range pd.Clips {
+		if c.True == "" {
+			t.Fatalf("clip %d without its true class", c.Clip)
+		}
+		if c.True == c.Class {
+			right++
+		}
+	}
+	var e3 evalOut
+	code, stdout, _ = cli("eval", "--model", run, "--data", h5["val"], "--json", "--no-plot")
+	if code != 0 || json.Unmarshal([]byte(stdout), &e3) != nil || math.Abs(float64(right)/40-e3.Accuracy) > 1e-12 {
+		t.Errorf("predict --data: %d/40 right, eval accuracy %v", right, e3.Accuracy)
+	}
+	for _, args := range [][]string{
+		{"predict", "--model", run, "--data", h5["val"], "--input", h5["val"]},
+		{"predict", "--model", run, "--data", h5["val"], "--lengths", h5["val"]},
+	} {
+		if code, _, stderr := cli(args...); code != 1 || strings.Count(stderr, "\n") != 1 {
+			t.Errorf("%v: %d %q", args, code, stderr)
+		}
+	}
 }
 
 func TestDemoQuick(t *testing.T) {
