@@ -37,15 +37,22 @@ var useGemmKernel = true
 
 // gemmKernel runs a float32 gemm through kernels.GemmNT when that is faster than OpenBLAS: the
 // x·Wᵀ form (no transA, transB: every Linear layer and LSTM input product, PyTorch's [out, in]
-// weights), alpha 1, beta 0 or 1, on the AVX-512 path with x's rows L2-sized
-// (kernels.GemmNTPreferred). It reports whether it did the product. The kernel's per-element
-// result does not depend on how many rows or columns one call covers, so splitting a product
-// over the pool by rows or columns changes no value.
+// weights), alpha 1, beta 0 or 1, on the AVX-512 path, in blocks of rows that stay in L2
+// (kernels.GemmNTRowBlock). It reports whether it did the product. The kernel's per-element
+// result does not depend on how many rows or columns one call covers, so the row blocks, and
+// any split of a product over the pool by rows or columns, change no value.
 func gemmKernel(transA, transB bool, M, N, K int, alpha float32, a []float32, lda int, b []float32, ldb int,
 	beta float32, c []float32, ldc int) bool {
-	if !useGemmKernel || transA || !transB || alpha != 1 || (beta != 0 && beta != 1) || !kernels.GemmNTPreferred(M, K) {
+	if !useGemmKernel || transA || !transB || alpha != 1 || (beta != 0 && beta != 1) {
 		return false
 	}
-	kernels.GemmNT(c, ldc, a, lda, b, ldb, M, N, K, beta == 1)
+	rows := kernels.GemmNTRowBlock(K)
+	if rows == 0 {
+		return false
+	}
+	for r := 0; r < M; r += rows {
+		n := min(rows, M-r)
+		kernels.GemmNT(c[r*ldc:], ldc, a[r*lda:], lda, b, ldb, n, N, K, beta == 1)
+	}
 	return true
 }

@@ -119,10 +119,17 @@ func GemmNT(y []float32, ldy int, x []float32, ldx int, w []float32, ldw int, a,
 		C.long(a), C.long(M), C.long(K), acc)
 }
 
-// GemmNTPreferred reports whether GemmNT is expected to beat OpenBLAS sgemm for y[a, ·] = x[a, K]·Wᵀ:
-// on the AVX-512 path while the a rows of x stay in L2 (a·K ≤ 128 Ki floats). Measured against
-// both OpenBLAS's Haswell and AVX-512 (Cooperlake) kernels: kernels/NOTES.md.
-func GemmNTPreferred(a, K int) bool { return Level() == AVX512 && a*K <= 128<<10 }
+// GemmNTRowBlock is how many rows of x one GemmNT call should take so that they stay in L2
+// (a·K ≤ 128 Ki floats, a multiple of 4, at least 4) when GemmNT is expected to beat OpenBLAS
+// sgemm for x·Wᵀ, and 0 when it is not: GemmNT is preferred on the AVX-512 path only. Taller
+// products are done in blocks of this many rows; a row's result does not depend on the blocking.
+// Measured against OpenBLAS's Haswell and AVX-512 (Cooperlake) kernels: kernels/NOTES.md.
+func GemmNTRowBlock(K int) int {
+	if Level() != AVX512 {
+		return 0
+	}
+	return max(4, (128<<10)/max(K, 1)/4*4)
+}
 
 // LSTMCell is one LSTM step for H units: gates [4H] holds the input part of the pre-activations
 // in PyTorch's gate order i, f, g, o (x·W_ihᵀ + b_ih + b_hh), rec [4H] the recurrent part
