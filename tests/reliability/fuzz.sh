@@ -16,6 +16,7 @@ targets=(
     "./internal/npy FuzzRead"
     "./core FuzzHDF5Layout"
     "./capi FuzzCAPI"
+    "./capi FuzzCAPITrain"
 )
 status=0
 one() {
