@@ -561,6 +561,16 @@ func loadCheckpointPair(dir string, mc Config, to TrainerOptions) (m *Model, t *
 	if perr != nil {
 		return nil, nil, st, false, perr
 	}
+	// Counters out of range would resume into a different run: a negative epoch trains more
+	// epochs than asked (math.MinInt64: practically forever), T_i < 1 divides by zero in the
+	// schedule. A damaged state is a format error, like a damaged file.
+	if st.Step < 0 || t.Opt.Step < 0 || st.Epoch < 0 || st.StepInEpoch < 0 || st.BestEpoch < 0 ||
+		st.BestEpoch > st.Epoch || st.Patience < 0 || t.Sched.Ti < 1 || t.Sched.TCur < 0 ||
+		t.Sched.TCur >= t.Sched.Ti || math.IsNaN(st.EpochLossSum) || math.IsInf(st.EpochLossSum, 0) ||
+		math.IsNaN(st.BestMetric) || st.BestMetric < 0 || st.BestMetric > 1 {
+		return nil, nil, st, false, Errf(KindFormat, "resume: %s: training state out of range (step %d, adam_step %d, epoch %d, step_in_epoch %d, T_cur %d, T_i %d, best_epoch %d, best_metric %v, patience_counter %d, epoch_loss_sum %v)",
+			ptr.TrainState, st.Step, t.Opt.Step, st.Epoch, st.StepInEpoch, t.Sched.TCur, t.Sched.Ti, st.BestEpoch, st.BestMetric, st.Patience, st.EpochLossSum)
+	}
 	if err := json.Unmarshal([]byte(md["history"]), &st.History); err != nil {
 		return nil, nil, st, false, Wrap(KindFormat, err, "resume: %s: history", ptr.TrainState)
 	}
