@@ -15,6 +15,7 @@ targets=(
     "./core FuzzReadSafetensors"
     "./internal/npy FuzzRead"
     "./core FuzzHDF5Layout"
+    "./core FuzzResume"
     "./capi FuzzCAPI"
     "./capi FuzzCAPITrain"
 )
