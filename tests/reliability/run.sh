@@ -38,7 +38,7 @@ lib=$(readlink -f "$lib")
 libdir=$(dirname "$lib")
 # -ltemporal needs the unversioned name: give the linker a private directory with both.
 work=$(mktemp -d "${TMPDIR:-/tmp}/libtemporal-rel-XXXXXX")
-trap 'rm -rf "$work"' EXIT
+trap 'umount "$work/s-fs/mnt" 2>/dev/null; rm -rf "$work"' EXIT
 mkdir -p "$work/lib" "$work/bin"
 ln -sf "$lib" "$work/lib/libtemporal.so.1"
 ln -sf "$lib" "$work/lib/libtemporal.so"

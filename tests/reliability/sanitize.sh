@@ -57,6 +57,7 @@ cxx() {
 }
 
 cc test_capi "$root/tests/c/test_capi.c" || status=1
+cc test_dlopen "$root/tests/c/test_dlopen.c" -ldl || status=1
 [ -f "$root/tests/c/test_train.c" ] && { cc test_train "$root/tests/c/test_train.c" || status=1; }
 cxx test_cpp "$root"/tests/cpp/*.cpp || status=1
 for p in badinput threads rss crash; do cc "$p" "$here/$p.c" || status=1; done
@@ -93,6 +94,7 @@ run() { # run NAME ARGS...: under the tool; its own exit status must be 0 and th
 }
 
 run test_capi "$B/test_capi" "$data" "$S/capi"
+run test_dlopen "$B/test_dlopen" "$L/libtemporal.so.1" "$data"
 [ -x "$B/test_train" ] && run test_train "$B/test_train" "$S/train"
 run test_cpp "$B/test_cpp"
 run badinput "$B/badinput" "$data" "$S/bad"
