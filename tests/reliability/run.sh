@@ -9,7 +9,7 @@
 # --quick (default): deterministic pass/fail (no wall-clock asserts), about a minute.
 # --full: the measurements of docs/RELIABILITY.md (about 45 minutes on 2 cores).
 # The library: --lib, else $TEMPORAL_LIBRARY, else build/lib/libtemporal.so.1 (built with
-# scripts/build-lib.sh build/lib when missing). Work files go to $TMPDIR/libtemporal-rel-$$.
+# scripts/build-lib.sh build/lib when missing or older than a source file). Work files go to $TMPDIR/libtemporal-rel-$$.
 # Prints one line per check and ends with "N passed, N failed"; exit status 1 if any failed.
 set -uo pipefail
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -29,8 +29,12 @@ while [ $# -gt 0 ]; do
 done
 if [ -z "$lib" ]; then
     lib="$root/build/lib/libtemporal.so.1"
-    if [ ! -f "$lib" ]; then
-        echo "building $lib"
+    stale=
+    [ -f "$lib" ] && stale=$(find "$root/capi" "$root/core" "$root/kernels" "$root/cuda" "$root/include" \
+        "$root/internal" "$root/go.mod" -newer "$lib" ! -name '*_test.go' \( -name '*.go' -o -name '*.c' -o -name '*.h' \
+        -o -name '*.s' -o -name '*.fatbin' -o -name 'go.mod' -o -name 'exports.map' \) 2>/dev/null | head -1)
+    if [ ! -f "$lib" ] || [ -n "$stale" ]; then
+        echo "building $lib${stale:+ (older than $stale)}"
         bash "$root/scripts/build-lib.sh" "$root/build/lib" || { echo "0 passed, 1 failed"; exit 1; }
     fi
 fi
