@@ -105,7 +105,10 @@ struct Pool {
         done.wait(l, [&] { return running == 0; });
     }
 };
-Pool pool;
+// Never destroyed: the workers wait on its condition variable for the life of the process, and
+// glibc's pthread_cond_destroy would block at exit (seen under go test -race, whose exit runs
+// static destructors).
+Pool &pool = *new Pool;
 
 // serial runs a kernel without __syncthreads or shuffles: every (block, thread) in turn on the
 // calling thread, which is exactly its semantics (no thread reads what another writes).
