@@ -13,6 +13,13 @@ rm -rf "$out"
 mkdir -p "$out/lib"
 cd "$root"
 scripts/build-lib.sh --nohdf5 "$out/lib"
+# The CUDA backend is dlopened: no CUDA library may appear among the library's needs.
+if readelf -d "$out/lib/libtemporal.so.1" | grep NEEDED | grep -Eiq 'cuda|cublas|nvidia'; then
+    readelf -d "$out/lib/libtemporal.so.1" | grep NEEDED
+    echo "build.sh: libtemporal.so.1 links a CUDA library" >&2
+    exit 1
+fi
+readelf -d "$out/lib/libtemporal.so.1" | grep NEEDED
 CGO_ENABLED=1 ${GO:-go} test -c -tags nohdf5 -trimpath -ldflags "-s -w" -o "$out/cuda.test" ./cuda
 ${CC:-cc} -std=c99 -O2 -Wall -Wextra -Werror -Iinclude -Itests/c tests/gpu/gpu_smoke.c -o "$out/gpu_smoke" \
     -L"$out/lib" -ltemporal -lm -Wl,-rpath,'$ORIGIN/lib'
