@@ -12,9 +12,11 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"libtemporal/core"
 )
@@ -511,4 +513,71 @@ func TestKernelSignatures(t *testing.T) {
 	if seen != len(kernelNames) || len(kernelParams) != len(kernelNames) {
 		t.Errorf("%d launchers, %d kernels in the PTX, %d names in Go", seen, len(kernelParams), len(kernelNames))
 	}
+}
+
+// TestGPUPhaseTimes logs where a forward's time goes at the default config (T = 64): the host
+// checks and upload, each stage with the device synchronised after it, and the plain call
+// without those synchronisations. Informative (no assertions beyond success): it is what the
+// first GPU run should show next to gpu_timings.md.
+func TestGPUPhaseTimes(t *testing.T) {
+	needGPU(t)
+	m, err := core.NewModelInit(core.DefaultConfig(), 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := NewModel(m, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	rng := rand.New(rand.NewPCG(7, 8))
+	const T, reps = 64, 5
+	C, F := m.Config().NumClasses, m.Config().FeatureDim
+	for _, B := range []int{1, 8, 64, 256} {
+		x, _ := randomBatch(rng, B, T, F, false)
+		logits := make([]float32, B*C)
+		for i := 0; i < 2; i++ { // warm-up: workspace, cuBLAS heuristics
+			if err := g.Forward(x, B, T, nil, core.PaddingMasked, logits, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		plain := make([]float64, reps)
+		for i := range plain {
+			t0 := time.Now()
+			if err := g.Forward(x, B, T, nil, core.PaddingMasked, logits, nil); err != nil {
+				t.Fatal(err)
+			}
+			plain[i] = float64(time.Since(t0).Microseconds()) / 1e3
+		}
+		phases := map[string][]float64{}
+		var names []string
+		for i := 0; i < reps; i++ {
+			last := time.Now()
+			g.phase = func(name string) {
+				now := time.Now()
+				if i == 0 {
+					names = append(names, name)
+				}
+				phases[name] = append(phases[name], float64(now.Sub(last).Microseconds())/1e3)
+				last = now
+			}
+			err := g.Forward(x, B, T, nil, core.PaddingMasked, logits, nil)
+			g.phase(`classifier + download`)
+			g.phase = nil
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		line := fmt.Sprintf("B=%3d T=%d: call %.2f ms (median of %d);", B, T, median(plain), reps)
+		for _, n := range names {
+			line += fmt.Sprintf(" %s %.2f", n, median(phases[n]))
+		}
+		t.Log(line + " ms")
+	}
+}
+
+func median(v []float64) float64 {
+	s := slices.Clone(v)
+	slices.Sort(s)
+	return s[len(s)/2]
 }

@@ -28,6 +28,11 @@ type Model struct {
 	order   []int     // clip indices by decreasing length
 	ints    []int32   // [lens(B) | order(B)] uploaded per call
 	active  []int     // active[t] = clips with n > t
+
+	// phase, when set (tests only), is called after each stage of the forward with the device
+	// synchronised first, so the time between calls is that stage's (upload, input projection,
+	// LSTM, attention, pooling, classifier + download).
+	phase func(name string)
 }
 
 // devWeights are device pointers into Model.weights, in the layers' own terms. The LSTM's
@@ -360,6 +365,14 @@ func (g *Model) forward(x []float32, B, T, Tp int, lengths []int32, pad core.Pad
 		}
 	}
 
+	mark := func(name string) {
+		if g.phase != nil {
+			do(o.sync())
+			g.phase(name)
+		}
+	}
+	mark("upload")
+
 	// 1. input_projection: Linear → LayerNorm → ReLU over the first Tp frames of every clip
 	// (rows past a clip's length are computed and never read).
 	if Tp == T {
@@ -369,6 +382,8 @@ func (g *Model) forward(x []float32, B, T, Tp int, lengths []int32, pad core.Pad
 			int64(Tp)*int64(H), B))
 	}
 	do(o.layerNorm(ws.proj, ws.proj, w.inB, 0, w.inLNW, w.inLNB, BTp, H, actReLU))
+
+	mark("input projection")
 
 	// 2. LSTM, packed semantics; outputs past a clip's length stay zero (reference mode reads
 	// them as attention keys and queries).
@@ -397,6 +412,8 @@ func (g *Model) forward(x []float32, B, T, Tp int, lengths []int32, pad core.Pad
 	}
 	lstmOut := out
 
+	mark("lstm")
+
 	// 3. Self-attention (masked: keys past the clip's length excluded, which equals the clip run
 	// alone; reference: all Tp rows), then attention_norm(lstm_out + attn_out).
 	qkv := ws.gin
@@ -412,6 +429,8 @@ func (g *Model) forward(x []float32, B, T, Tp int, lengths []int32, pad core.Pad
 	do(o.gemm(false, true, B*Tp, D, D, ws.ctx, D, w.mhaOutW, D, ws.attnOut, D))
 	do(o.layerNorm(ws.attended, ws.attnOut, w.mhaOutB, lstmOut, w.normW, w.normB, BTp, D, actNone))
 
+	mark("attention")
+
 	// 4. Attention pooling: Linear → LayerNorm → Tanh → Linear(P→1), softmax over the clip's
 	// rows, weighted sum.
 	do(o.gemm(false, true, B*Tp, P, D, ws.attended, D, w.pool0W, D, ws.poolHid, P))
@@ -419,6 +438,8 @@ func (g *Model) forward(x []float32, B, T, Tp int, lengths []int32, pad core.Pad
 	do(o.gemm(false, true, B*Tp, 1, P, ws.poolHid, P, w.pool4W, P, ws.score, 1))
 	do(o.poolSoftmax(ws.score, w.pool4B, ws.poolW, lens, B, Tp, masked))
 	do(o.poolSum(ws.poolW, ws.attended, ws.pooled, lens, B, Tp, D, masked))
+
+	mark("pooling")
 
 	// 5. Classifier: (Linear → LayerNorm → ReLU) per hidden width, then Linear → logits.
 	act, width := ws.pooled, D

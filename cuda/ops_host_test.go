@@ -557,3 +557,21 @@ func hostShapes(t *testing.T, real bool) {
 		}
 	}
 }
+
+// TestHostPhaseHook: the stage hook of TestGPUPhaseTimes sees every stage, in order, and does
+// not change the result.
+func TestHostPhaseHook(t *testing.T) {
+	m, err := core.NewModelInit(smallConfig(), 4)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, h := hostModel(t, m, false)
+	var names []string
+	g.phase = func(n string) { names = append(names, n) }
+	x, lengths := randomBatch(rand.New(rand.NewPCG(1, 1)), 3, 6, m.Config().FeatureDim, true)
+	compareHost(t, "with the phase hook", m, g, h, x, 3, 6, lengths, core.PaddingMasked)
+	want := "upload,input projection,lstm,attention,pooling"
+	if got := strings.Join(names, ","); got != want {
+		t.Errorf("stages %s, want %s", got, want)
+	}
+}
