@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"runtime/debug"
+	"unicode/utf8"
 	"unsafe"
 
 	"libtemporal/core"
@@ -97,8 +98,28 @@ func putMsg(msg *C.char, msgCap C.size_t, text string) {
 		return
 	}
 	buf := unsafe.Slice((*byte)(unsafe.Pointer(msg)), int(msgCap))
-	n := copy(buf[:len(buf)-1], text)
+	n := copy(buf[:len(buf)-1], elide(text, len(buf)-1))
 	buf[n] = 0
+}
+
+// elide shortens text to at most max bytes by cutting its middle: messages start with a path
+// and end with the cause (e.g. "file name too long"), so both ends are what a reader needs.
+// The cut lands on UTF-8 boundaries where the text has them.
+func elide(text string, max int) string {
+	const mark = "…"
+	if len(text) <= max || max < 2*len(mark)+16 {
+		return text
+	}
+	head := (max - len(mark)) / 2
+	tail := max - len(mark) - head
+	for head > 0 && !utf8.RuneStart(text[head]) {
+		head--
+	}
+	start := len(text) - tail
+	for start < len(text) && !utf8.RuneStart(text[start]) {
+		start++
+	}
+	return text[:head] + mark + text[start:]
 }
 
 // Log levels (temporal_log_level).

@@ -17,9 +17,15 @@ bad=$(gofmt -l core capi cmd internal kernels 2>/dev/null)
 [ -z "$bad" ] || fail "gofmt: $bad"
 go vet ./... || fail "go vet"
 
-step "go test (race detector on)"
+step "go test (race detector on; ./cuda/... without it)"
 mkdir -p "$build"
-go test -race -count=1 ./... 2>&1 | tee "$build/gotest.log" | grep -E "^(ok|FAIL|---|panic|\?)"
+# The cuda package's test binary hangs intermittently inside the race runtime's exit (racefini,
+# seen twice for 7 and 10 minutes after every test had passed; its host emulation runs CUDA
+# kernels on detached C++ worker threads), so it runs without -race; its Go code is also reached
+# with -race through capi's tests.
+pkgs=$(go list ./... | grep -v '/cuda')
+{ go test -race -count=1 -timeout 15m $pkgs && go test -count=1 -timeout 10m ./cuda/...; } 2>&1 \
+  | tee "$build/gotest.log" | grep -E "^(ok|FAIL|---|panic|\?)"
 [ "${PIPESTATUS[0]}" = 0 ] || { tail -80 "$build/gotest.log"; fail "go test"; }
 
 step "cmake build + ctest"
@@ -36,6 +42,9 @@ export PYTHONPATH="$root/bindings/python${PYTHONPATH:+:$PYTHONPATH}"
 /usr/bin/python3 -m pytest -q -p no:cacheprovider tests/parity tests/python
 rc=$?
 [ $rc = 0 ] || [ $rc = 5 ] || fail "pytest"
+
+step "reliability (tests/reliability/run.sh --quick)"
+bash tests/reliability/run.sh --quick ${lib:+--lib "$lib"} || fail "reliability"
 
 echo
 if [ $status = 0 ]; then echo "ALL SUITES PASSED"; else echo "SOME SUITES FAILED"; fi
