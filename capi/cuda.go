@@ -10,8 +10,6 @@ package main
 import "C"
 
 import (
-	"strconv"
-	"strings"
 
 	"libtemporal/core"
 	"libtemporal/cuda"
@@ -31,33 +29,9 @@ func tgo_cuda_device_count() (n C.int) {
 	return C.int(c)
 }
 
-// deviceOrdinal parses a device string: -1 for "cpu", N for "cuda:N" ("cuda" is "cuda:0"). A
-// CUDA device must exist (checked before a file is read): otherwise TEMPORAL_ERR_DEVICE with
-// the reason (no driver, cuInit's error, too few devices, a build without CUDA).
-func deviceOrdinal(dev string) (int, error) {
-	ord := 0
-	switch {
-	case dev == "cpu":
-		return -1, nil
-	case dev == "cuda":
-	case strings.HasPrefix(dev, "cuda:"):
-		n, err := strconv.Atoi(dev[len("cuda:"):])
-		if err != nil || n < 0 || strings.ContainsAny(dev[len("cuda:"):], "+- ") {
-			return 0, statusErrf(stInvalidArgument, "device %q: want \"cpu\", \"cuda\" or \"cuda:N\" with N >= 0", dev)
-		}
-		ord = n
-	default:
-		return 0, statusErrf(stInvalidArgument, "unknown device %q: want \"cpu\", \"cuda\" or \"cuda:N\"", dev)
-	}
-	n, err := cuda.DeviceCount()
-	if err != nil {
-		return 0, core.Wrap(core.KindDevice, err, "device %q", dev)
-	}
-	if ord >= n {
-		return 0, statusErrf(stDevice, "device %q: %d CUDA device(s) visible", dev, n)
-	}
-	return ord, nil
-}
+// deviceOrdinal parses a device string (cuda.ParseDevice): -1 for "cpu", N for "cuda:N". A
+// CUDA device must exist (checked before a file is read).
+func deviceOrdinal(dev string) (int, error) { return cuda.ParseDevice(dev) }
 
 // checkDevice reports whether dev names a usable device.
 func checkDevice(dev string) error {

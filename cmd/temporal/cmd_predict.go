@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"libtemporal/core"
+	"libtemporal/cuda"
 )
 
 const predictArgs = "--model M.safetensors|DIR [--model ...] --input X.npy [--output Y.npy] [flags]"
@@ -14,6 +15,7 @@ const predictArgs = "--model M.safetensors|DIR [--model ...] --input X.npy [--ou
 type predictFlags struct {
 	models                                            multiFlag
 	input, data, lengths, padding, fwPath, outputPath string
+	device                                            string
 	heads, topK                                       int
 	probs, tta, explain, asJSON                       bool
 }
@@ -34,6 +36,7 @@ func runPredict(argv []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.fwPath, "frame-weights", "", "also write the attention-pooling weights per frame, float32 .npy [B,T] ([T] for one clip; an ensemble's mean)")
 	fs.StringVar(&f.outputPath, "output", "", "output float32 .npy [B,C] ([C] for one clip); without it a line per clip is printed")
 	fs.BoolVar(&f.asJSON, "json", false, "print the predictions (and with --explain the top frames) as JSON")
+	fs.StringVar(&f.device, "device", "cpu", "cpu, cuda or cuda:N (the N-th visible GPU; one model, no --tta)")
 	pos, code, ok := parse(fs, "predict", predictArgs, argv, stdout, stderr)
 	if !ok {
 		return code
@@ -72,6 +75,20 @@ func predict(pos []string, f predictFlags, stdout io.Writer) error {
 	if err != nil {
 		return err
 	}
+	var fwd forwarder = ms[0]
+	if ord, err := cuda.ParseDevice(f.device); err != nil {
+		return err
+	} else if ord >= 0 {
+		if len(ms) > 1 || f.tta {
+			return userErr("--device %s runs one model without --tta (ensembles and TTA run on the CPU)", f.device)
+		}
+		g, err := cuda.NewModel(ms[0], ord)
+		if err != nil {
+			return err
+		}
+		defer g.Close()
+		fwd = g
+	}
 	cfg := ms[0].Config()
 	var x []float32
 	var B, T int
@@ -106,7 +123,7 @@ func predict(pos []string, f predictFlags, stdout io.Writer) error {
 		if lengths != nil {
 			lb = lengths[lo:hi]
 		}
-		if err := predictBatch(ms, xb, hi-lo, T, lb, pad, f.tta, f.probs, out[lo*C:hi*C], fw[lo*T:hi*T]); err != nil {
+		if err := predictBatch(ms, fwd, xb, hi-lo, T, lb, pad, f.tta, f.probs, out[lo*C:hi*C], fw[lo*T:hi*T]); err != nil {
 			return err
 		}
 	}
@@ -330,11 +347,17 @@ func readDataset(path string, featureDim int) (x []float32, B, T int, lengths []
 	return x, B, T, lengths, truth, nil
 }
 
-// predictBatch writes a batch's logits (probabilities with probs) for one model, or the
-// ensemble's and/or TTA's probabilities, into out [B, C], and the (mean) frame weights into fw.
-func predictBatch(ms []*core.Model, x []float32, B, T int, lengths []int32, pad core.Padding, tta, probs bool, out, fw []float32) error {
+// forwarder is a model on its device: *core.Model (CPU) or *cuda.Model.
+type forwarder interface {
+	Forward(x []float32, B, T int, lengths []int32, pad core.Padding, logits, frameWeights []float32) error
+}
+
+// predictBatch writes a batch's logits (probabilities with probs) for one model (through fwd, on
+// its device), or the ensemble's and/or TTA's probabilities, into out [B, C], and the (mean)
+// frame weights into fw.
+func predictBatch(ms []*core.Model, fwd forwarder, x []float32, B, T int, lengths []int32, pad core.Padding, tta, probs bool, out, fw []float32) error {
 	if len(ms) == 1 && !tta {
-		if err := ms[0].Forward(x, B, T, lengths, pad, out, fw); err != nil {
+		if err := fwd.Forward(x, B, T, lengths, pad, out, fw); err != nil {
 			return err
 		}
 		if probs {

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"libtemporal/core"
+	"libtemporal/cuda"
 	"libtemporal/internal/npy"
 )
 
@@ -153,6 +154,15 @@ func TestUserErrorsExitOneWithOneLine(t *testing.T) {
 		{"heads not recorded", []string{"info", noHeads}, "use --heads N"},
 		{"bad heads", []string{"predict", "--model", p, "--input", x, "--output", out, "--heads", "3"}, "num_heads 3"},
 		{"output in missing dir", []string{"predict", "--model", p, "--input", x, "--output", filepath.Join(dir, "no", "y.npy")}, "y.npy"},
+		{"unknown device", []string{"predict", "--model", p, "--input", x, "--output", out, "--device", "gpu"}, `unknown device "gpu"`},
+	}
+	if n, err := cuda.DeviceCount(); err != nil || n == 0 {
+		// Without a usable GPU (as here), asking for one is a user error naming the device.
+		cases = append(cases, struct {
+			name    string
+			args    []string
+			mention string
+		}{"cuda without a GPU", []string{"predict", "--model", p, "--input", x, "--output", out, "--device", "cuda:0"}, `device "cuda:0"`})
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
