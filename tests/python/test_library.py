@@ -120,6 +120,20 @@ def test_cuda_queries(temporal):
     assert (n > 0) == temporal.cuda_available()
 
 
+def test_pip_cublas_is_found_newest_major_first(temporal, tmp_path):
+    from temporal import _library
+
+    for site, majors in (("a", [11]), ("b", [12, 13])):
+        lib = tmp_path / site / "nvidia" / "cublas" / "lib"
+        lib.mkdir(parents=True)
+        for n in majors:
+            (lib / f"libcublas.so.{n}").write_bytes(b"")
+        (lib / "libcublasLt.so.99").write_bytes(b"")  # not cuBLAS itself
+    dirs = [str(tmp_path / "a"), str(tmp_path / "b")]
+    assert _library.find_pip_cublas(dirs) == str(tmp_path / "b" / "nvidia" / "cublas" / "lib" / "libcublas.so.13")
+    assert _library.find_pip_cublas([str(tmp_path / "nothing")]) is None
+
+
 def test_set_num_threads(temporal):
     before = temporal.get_num_threads()
     try:

@@ -23,6 +23,8 @@ is loaded, i.e. at ``import temporal``.
 
 from __future__ import annotations
 
+import os
+
 from . import _library as _lib
 from .errors import (
     BadHandleError,
@@ -44,6 +46,7 @@ from .model import Config, Model, ensemble_predict_proba
 from .training import TRAIN_DEFAULTS, Progress, Trainer, TrainReport, hdf5_available, train, write_dataset
 
 __all__ = [
+    "set_cublas_path",
     "ABI_VERSION",
     "Config",
     "Model",
@@ -105,9 +108,22 @@ def abi_version() -> int:
 
 
 def cuda_available() -> bool:
-    """Whether a CUDA device can be used (always False until the CUDA backend lands)."""
+    """Whether a CUDA device can be used (a driver, cuInit and at least one device)."""
     _lib.ensure_usable()
     return bool(_lib.f_cuda_available())
+
+
+def set_cublas_path(path: "os.PathLike[str] | str") -> None:
+    """Load cuBLAS from ``path`` (a ``libcublas.so.N``) when the first CUDA model loads, instead of
+    searching. Process-wide; effective only before the first CUDA model. Without it, loading a
+    model on ``"cuda"`` first looks for the cuBLAS of a pip-installed ``nvidia-cublas-cu*``
+    wheel (``site-packages/nvidia/cublas/lib``), then ``TEMPORAL_CUBLAS``, then the system's.
+
+    Raises:
+        InvalidArgumentError: cuBLAS is already loaded from elsewhere.
+    """
+    _lib.ensure_usable()
+    _lib.check(_lib.f_cuda_set_cublas_path(os.fsencode(path)))
 
 
 def cuda_device_count() -> int:

@@ -523,3 +523,37 @@ def require(fn: Optional[Any], name: str) -> Any:
             errors.ERR_UNSUPPORTED, f"{name} is not exported by {library_path}: update libtemporal"
         )
     return fn
+
+
+# -- cuBLAS from a pip wheel ------------------------------------------------------------------
+
+_pip_cublas_done = False
+
+
+def find_pip_cublas(dirs: Optional[List[str]] = None) -> Optional[str]:
+    """The newest ``nvidia/cublas/lib/libcublas.so.N`` under the given directories (default:
+    ``sys.path``, which holds site-packages), as pip's ``nvidia-cublas-cu*`` wheels install it."""
+    import glob
+    import re
+    import sys
+
+    best: Optional[Tuple[int, str]] = None
+    for d in dirs if dirs is not None else list(sys.path):
+        for f in glob.glob(os.path.join(d or ".", "nvidia", "cublas", "lib", "libcublas.so.*")):
+            m = re.fullmatch(r"libcublas\.so\.(\d+)", os.path.basename(f))
+            if m and (best is None or int(m.group(1)) > best[0]):
+                best = (int(m.group(1)), f)
+    return best[1] if best else None
+
+
+def use_pip_cublas() -> None:
+    """Before the first CUDA model: point the library at a pip-installed cuBLAS, unless the
+    caller chose one with ``TEMPORAL_CUBLAS`` (DESIGN §6). Once per process."""
+    global _pip_cublas_done
+    if _pip_cublas_done:
+        return
+    _pip_cublas_done = True
+    path = find_pip_cublas()
+    if path and not os.environ.get("TEMPORAL_CUBLAS"):
+        # INVALID_ARGUMENT when cuBLAS was already loaded (e.g. by set_cublas_path): keep it.
+        f_cuda_set_cublas_path(os.fsencode(path))

@@ -382,6 +382,8 @@ class Model:
     def _load_options(device: Optional[str], num_heads: Optional[int]) -> "_lib.LoadOptionsStruct":
         opt = _lib.load_options_default()
         opt.device = _cstring("device", device)
+        if isinstance(device, str) and device.startswith("cuda"):
+            _lib.use_pip_cublas()
         if num_heads is not None:
             n = _int32("num_heads", num_heads)
             if n == 0:
