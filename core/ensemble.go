@@ -132,7 +132,7 @@ func EvaluateEnsemble(models []*Model, d Dataset, pad Padding, bs int, opt Ensem
 	if bs <= 0 {
 		bs = 64
 	}
-	N, F := d.Len(), d.FeatureDim()
+	N := d.Len()
 	labels, lengths := d.Labels(), d.Lengths()
 	K := len(models)
 	member := make([][]float32, K)
@@ -144,14 +144,8 @@ func EvaluateEnsemble(models []*Model, d Dataset, pad Padding, bs int, opt Ensem
 	for lo := 0; lo < N; lo += bs {
 		hi := min(lo+bs, N)
 		B := hi - lo
-		idx = idx[:0]
-		T := 1
-		for i := lo; i < hi; i++ {
-			idx = append(idx, i)
-			T = max(T, int(lengths[i]))
-		}
-		x = grow(&x, B*T*F)
-		if err := d.ReadClips(idx, T, x); err != nil {
+		T, err := readBatch(d, lengths, lo, hi, &idx, &x)
+		if err != nil {
 			return nil, err
 		}
 		for k, m := range models {

@@ -34,7 +34,7 @@ func Evaluate(models []*Model, d Dataset, opt EvalOptions) (Metrics, []int64, er
 	if bs <= 0 {
 		bs = 64
 	}
-	N, F := d.Len(), d.FeatureDim()
+	N := d.Len()
 	labels, lengths := d.Labels(), d.Lengths()
 	pred := make([]int64, N)
 	x := make([]float32, 0)
@@ -45,14 +45,8 @@ func Evaluate(models []*Model, d Dataset, opt EvalOptions) (Metrics, []int64, er
 	for lo := 0; lo < N; lo += bs {
 		hi := min(lo+bs, N)
 		B := hi - lo
-		idx = idx[:0]
-		T := 1
-		for i := lo; i < hi; i++ {
-			idx = append(idx, i)
-			T = max(T, int(lengths[i]))
-		}
-		x = grow(&x, B*T*F)
-		if err := d.ReadClips(idx, T, x); err != nil {
+		T, err := readBatch(d, lengths, lo, hi, &idx, &x)
+		if err != nil {
 			return Metrics{}, nil, err
 		}
 		clear(probs)
@@ -63,7 +57,11 @@ func Evaluate(models []*Model, d Dataset, opt EvalOptions) (Metrics, []int64, er
 			if len(models) == 1 {
 				copy(pred[lo:hi], Argmax(logits, B, C))
 				if opt.WantLoss {
-					lossSum += evalLoss(logits[:B*C], labels[lo:hi], C, opt.Loss) * float64(B)
+					l, err := ComputeLoss(opt.Loss, logits[:B*C], labels[lo:hi], C)
+					if err != nil {
+						return Metrics{}, nil, err
+					}
+					lossSum += l * float64(B)
 				}
 				continue
 			}
@@ -100,4 +98,17 @@ func Evaluate(models []*Model, d Dataset, opt EvalOptions) (Metrics, []int64, er
 	}
 	met.ClassNames = cfg.ClassNames
 	return met, pred, nil
+}
+
+// readBatch reads clips lo..hi−1 of d, zero-padded to the longest of them, into *x and returns
+// that length: the batches of the evaluation loops. idx is scratch.
+func readBatch(d Dataset, lengths []int32, lo, hi int, idx *[]int, x *[]float32) (int, error) {
+	*idx = (*idx)[:0]
+	T := 1
+	for i := lo; i < hi; i++ {
+		*idx = append(*idx, i)
+		T = max(T, int(lengths[i]))
+	}
+	grow(x, (hi-lo)*T*d.FeatureDim())
+	return T, d.ReadClips(*idx, T, *x)
 }

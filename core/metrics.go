@@ -1,9 +1,6 @@
 package core
 
-import (
-	"encoding/json"
-	"math"
-)
+import "encoding/json"
 
 // Metrics are the evaluation numbers of DESIGN §3 for one set of predictions.
 type Metrics struct {
@@ -97,42 +94,4 @@ func Argmax(logits []float32, rows, cols int) []int64 {
 		out[r] = int64(best)
 	}
 	return out
-}
-
-// evalLoss is the loss of DESIGN §3 computed from logits in float64 (for validation; the training
-// loss and its gradient come from LossAndGrad): mean over clips of α[y]·(1−pt)^γ·ce for focal,
-// α[y]·ce for cross-entropy, with label smoothing s.
-func evalLoss(logits []float32, labels []int64, C int, lc LossConfig) float64 {
-	total := 0.0
-	for b, y := range labels {
-		z := logits[b*C : (b+1)*C]
-		mx := math.Inf(-1)
-		for _, v := range z {
-			mx = math.Max(mx, float64(v))
-		}
-		lse := 0.0
-		for _, v := range z {
-			lse += math.Exp(float64(v) - mx)
-		}
-		lse = math.Log(lse) + mx
-		ce := 0.0
-		for c, v := range z {
-			q := lc.Smoothing / float64(C-1)
-			if int64(c) == y {
-				q = 1 - lc.Smoothing
-			}
-			ce -= q * (float64(v) - lse)
-		}
-		a := 1.0
-		if lc.Alpha != nil {
-			a = float64(lc.Alpha[y])
-		}
-		if lc.Kind == LossFocal {
-			pt := math.Exp(-ce)
-			total += a * math.Pow(1-pt, lc.Gamma) * ce
-		} else {
-			total += a * ce
-		}
-	}
-	return total / float64(len(labels))
 }
