@@ -10,7 +10,6 @@ package main
 import "C"
 
 import (
-
 	"libtemporal/core"
 	"libtemporal/cuda"
 )
