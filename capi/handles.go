@@ -32,51 +32,93 @@ type entry struct {
 	refs                   atomic.Int64
 }
 
-var handles struct {
+// handleTable issues, finds and removes the handles of one kind of object (models, trainers).
+// Each kind has its own tag, so a handle of one kind is never valid as the other.
+type handleTable[P refCounted] struct {
 	sync.RWMutex
-	m     map[uint64]*entry
+	kind  string // "model" or "trainer", for messages
+	tag   uint64
+	m     map[uint64]P
 	base  uint64
 	count uint64
+}
+
+// refCounted is a table entry: hold counts one more call in flight (called under the table's
+// read lock, so it cannot interleave with a removal).
+type refCounted interface {
+	comparable
+	hold()
+}
+
+var handles = handleTable[*entry]{kind: "model", tag: handleTag}
+
+// add issues a fresh handle for e.
+func (t *handleTable[P]) add(e P) uint64 {
+	t.Lock()
+	defer t.Unlock()
+	if t.m == nil {
+		t.m = make(map[uint64]P)
+		var b [8]byte
+		_, _ = rand.Read(b[:]) // never fails on Linux; a zero base is still a valid start
+		t.base = binary.LittleEndian.Uint64(b[:])
+	}
+	for {
+		t.count++
+		h := t.tag | (t.base+t.count*handleStep)&handleMask
+		if _, taken := t.m[h]; !taken {
+			t.m[h] = e
+			return h
+		}
+	}
+}
+
+// acquire finds h's entry and counts one more call in flight; the entry's release must follow.
+func (t *handleTable[P]) acquire(h uint64) (P, error) {
+	t.RLock()
+	e, ok := t.m[h]
+	if ok {
+		e.hold()
+	}
+	t.RUnlock()
+	if !ok {
+		return e, t.badHandle(h, "freed, or never issued")
+	}
+	return e, nil
+}
+
+// remove takes h out of the table at once and returns its entry, whose table reference the
+// caller releases; calls in flight keep theirs.
+func (t *handleTable[P]) remove(h uint64) (P, error) {
+	t.Lock()
+	e, ok := t.m[h]
+	delete(t.m, h)
+	t.Unlock()
+	if !ok {
+		return e, t.badHandle(h, "freed twice, or never issued")
+	}
+	return e, nil
+}
+
+func (t *handleTable[P]) badHandle(h uint64, why string) error {
+	if h == 0 {
+		if t.kind == "model" {
+			return statusErrf(stBadHandle, "handle 0 is never valid")
+		}
+		return statusErrf(stBadHandle, "%s handle 0 is never valid", t.kind)
+	}
+	return statusErrf(stBadHandle, "handle %#x is not a live %s (%s)", h, t.kind, why)
 }
 
 func newHandle(model *core.Model, device string, gpu *cuda.Model) uint64 {
 	cfg := model.Config()
 	e := &entry{model: model, gpu: gpu, device: device, featureDim: cfg.FeatureDim, numClasses: cfg.NumClasses}
 	e.refs.Store(1)
-	handles.Lock()
-	defer handles.Unlock()
-	if handles.m == nil {
-		handles.m = make(map[uint64]*entry)
-		var b [8]byte
-		_, _ = rand.Read(b[:]) // never fails on Linux; a zero base is still a valid start
-		handles.base = binary.LittleEndian.Uint64(b[:])
-	}
-	for {
-		handles.count++
-		h := handleTag | (handles.base+handles.count*handleStep)&handleMask
-		if _, taken := handles.m[h]; !taken {
-			handles.m[h] = e
-			return h
-		}
-	}
+	return handles.add(e)
 }
 
-// acquire finds h's entry and counts one more call in flight; release must follow.
-func acquire(h uint64) (*entry, error) {
-	handles.RLock()
-	e := handles.m[h]
-	if e != nil {
-		e.refs.Add(1) // under the read lock, so it cannot interleave with free's delete
-	}
-	handles.RUnlock()
-	if e == nil {
-		if h == 0 {
-			return nil, statusErrf(stBadHandle, "handle 0 is never valid")
-		}
-		return nil, statusErrf(stBadHandle, "handle %#x is not a live model (freed, or never issued)", h)
-	}
-	return e, nil
-}
+func acquire(h uint64) (*entry, error) { return handles.acquire(h) }
+
+func (e *entry) hold() { e.refs.Add(1) }
 
 func (e *entry) release() {
 	if e.refs.Add(-1) == 0 {
@@ -93,15 +135,9 @@ func (e *entry) release() {
 
 // freeHandle removes h at once; calls in flight keep their reference.
 func freeHandle(h uint64) error {
-	handles.Lock()
-	e := handles.m[h]
-	delete(handles.m, h)
-	handles.Unlock()
-	if e == nil {
-		if h == 0 {
-			return statusErrf(stBadHandle, "handle 0 is never valid")
-		}
-		return statusErrf(stBadHandle, "handle %#x is not a live model (freed twice, or never issued)", h)
+	e, err := handles.remove(h)
+	if err != nil {
+		return err
 	}
 	e.release()
 	return nil

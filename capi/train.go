@@ -11,8 +11,6 @@ package main
 import "C"
 
 import (
-	"crypto/rand"
-	"encoding/binary"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -38,48 +36,16 @@ type trainerEntry struct {
 	refs  atomic.Int64
 }
 
-var trainers struct {
-	sync.RWMutex
-	m     map[uint64]*trainerEntry
-	base  uint64
-	count uint64
-}
+var trainers = handleTable[*trainerEntry]{kind: "trainer", tag: trainerTag}
 
 func newTrainerHandle(te *trainerEntry) uint64 {
 	te.refs.Store(1)
-	trainers.Lock()
-	defer trainers.Unlock()
-	if trainers.m == nil {
-		trainers.m = make(map[uint64]*trainerEntry)
-		var b [8]byte
-		_, _ = rand.Read(b[:])
-		trainers.base = binary.LittleEndian.Uint64(b[:])
-	}
-	for {
-		trainers.count++
-		h := trainerTag | (trainers.base+trainers.count*handleStep)&handleMask
-		if _, taken := trainers.m[h]; !taken {
-			trainers.m[h] = te
-			return h
-		}
-	}
+	return trainers.add(te)
 }
 
-func acquireTrainer(h uint64) (*trainerEntry, error) {
-	trainers.RLock()
-	te := trainers.m[h]
-	if te != nil {
-		te.refs.Add(1)
-	}
-	trainers.RUnlock()
-	if te == nil {
-		if h == 0 {
-			return nil, statusErrf(stBadHandle, "trainer handle 0 is never valid")
-		}
-		return nil, statusErrf(stBadHandle, "handle %#x is not a live trainer (freed, or never issued)", h)
-	}
-	return te, nil
-}
+func acquireTrainer(h uint64) (*trainerEntry, error) { return trainers.acquire(h) }
+
+func (te *trainerEntry) hold() { te.refs.Add(1) }
 
 func (te *trainerEntry) release() {
 	if te.refs.Add(-1) == 0 {
@@ -206,15 +172,9 @@ func tgo_trainer_lr(h C.uint64_t, lr *C.double, msg *C.char, msgCap C.size_t) C.
 //export tgo_trainer_free
 func tgo_trainer_free(h C.uint64_t, msg *C.char, msgCap C.size_t) C.int {
 	return guard("temporal_trainer_free", msg, msgCap, func() error {
-		trainers.Lock()
-		te := trainers.m[uint64(h)]
-		delete(trainers.m, uint64(h))
-		trainers.Unlock()
-		if te == nil {
-			if h == 0 {
-				return statusErrf(stBadHandle, "trainer handle 0 is never valid")
-			}
-			return statusErrf(stBadHandle, "handle %#x is not a live trainer (freed twice, or never issued)", uint64(h))
+		te, err := trainers.remove(uint64(h))
+		if err != nil {
+			return err
 		}
 		te.release()
 		return nil
