@@ -20,24 +20,9 @@ import (
 //
 // Reported: fwd-ms, floor-ms, fwd/floor, and GFLOP/s of the forward against the sgemm rate.
 func benchFloor(b *testing.B, B, T int, withLengths bool) {
-	cfg := DefaultConfig()
-	m, err := NewModelInit(cfg, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	x := make([]float32, B*T*cfg.FeatureDim)
-	for i := range x {
-		x[i] = float32(rng.NormFloat64())
-	}
-	var lengths []int32
-	if withLengths {
-		lengths = make([]int32, B)
-		for i := range lengths {
-			lengths[i] = int32(T/2 + rng.IntN(T/2+1))
-		}
-		lengths[0] = int32(T)
-	}
+	m, x, lengths := benchSetup(b, B, T, withLengths)
+	cfg := m.cfg
+	rng := rand.New(rand.NewPCG(3, 4)) // the floor's own operands
 	logits := make([]float32, B*cfg.NumClasses)
 	H, G := cfg.HiddenDim, 4*cfg.HiddenDim
 	h := make([]float32, H)

@@ -23,14 +23,15 @@ func forwardFLOPs(cfg Config, B, T int) float64 {
 	return 2 * f
 }
 
-func benchForward(b *testing.B, B, T int, withLengths bool) {
-	cfg := DefaultConfig()
-	m, err := NewModelInit(cfg, 1)
+// benchSetup makes the default-config model with seeded weights, features [B, T, F] and, with
+// withLengths, lengths in [T/2, T] with the first clip full: the benchmarks' common inputs.
+func benchSetup(b *testing.B, B, T int, withLengths bool) (*Model, []float32, []int32) {
+	m, err := NewModelInit(DefaultConfig(), 1)
 	if err != nil {
 		b.Fatal(err)
 	}
 	rng := rand.New(rand.NewPCG(1, 2))
-	x := make([]float32, B*T*cfg.FeatureDim)
+	x := make([]float32, B*T*m.cfg.FeatureDim)
 	for i := range x {
 		x[i] = float32(rng.NormFloat64())
 	}
@@ -42,6 +43,12 @@ func benchForward(b *testing.B, B, T int, withLengths bool) {
 		}
 		lengths[0] = int32(T)
 	}
+	return m, x, lengths
+}
+
+func benchForward(b *testing.B, B, T int, withLengths bool) {
+	m, x, lengths := benchSetup(b, B, T, withLengths)
+	cfg := m.cfg
 	logits := make([]float32, B*cfg.NumClasses)
 	if err := m.Forward(x, B, T, lengths, PaddingMasked, logits, nil); err != nil {
 		b.Fatal(err)
