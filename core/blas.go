@@ -11,6 +11,7 @@ import "C"
 
 import (
 	"fmt"
+	"strings"
 	"sync"
 )
 
@@ -45,6 +46,39 @@ func need(what string, have, want int) {
 // PyTorch's [out, in] weights are used with transB at no cost. Lengths are checked before the
 // C call so a wrong size panics in Go (recoverable) instead of corrupting memory.
 func gemm[T Float](transA, transB bool, M, N, K int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	gemmRoute(true, transA, transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+// gemmRows is gemm for a product over many rows (a whole batch's frames at once): there
+// OpenBLAS's AVX-512 sgemm, which packs W once per block of rows, beats kernels.GemmNT, which
+// streams W once per L2-sized block of rows (W of the LSTM layers is larger than L3 together).
+// Without OpenBLAS's AVX-512 kernels (the Haswell preset, AVX2 machines) GemmNT is the faster one
+// and gemmRows is gemm.
+func gemmRows[T Float](transA, transB bool, M, N, K int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	gemmRoute(!blasAVX512(), transA, transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc)
+}
+
+var (
+	blasWideOnce sync.Once
+	blasWide     bool
+)
+
+// blasAVX512 reports whether OpenBLAS runs one of its AVX-512 sgemm kernel sets (OpenBLAS 0.3.21
+// names SkylakeX, Cooperlake and SapphireRapids; it picks Cooperlake on AVX-512 BF16 AMD CPUs).
+func blasAVX512() bool {
+	blasWideOnce.Do(func() {
+		blasInit()
+		switch strings.ToLower(C.GoString(C.openblas_get_corename())) {
+		case "skylakex", "cooperlake", "sapphirerapids":
+			blasWide = true
+		}
+	})
+	return blasWide
+}
+
+// gemmRoute is gemm; kernel allows the kernels.GemmNT route (gemmKernel) for x·Wᵀ products.
+func gemmRoute[T Float](kernel, transA, transB bool, M, N, K int, alpha T, a []T, lda int, b []T, ldb int, beta T,
+	c []T, ldc int) {
 	if M == 0 || N == 0 {
 		return
 	}
@@ -75,7 +109,7 @@ func gemm[T Float](transA, transB bool, M, N, K int, alpha T, a []T, lda int, b 
 	switch cs := any(c).(type) {
 	case []float32:
 		as, bs := any(a).([]float32), any(b).([]float32)
-		if gemmKernel(transA, transB, M, N, K, float32(alpha), as, lda, bs, ldb, float32(beta), cs, ldc) {
+		if kernel && gemmKernel(transA, transB, M, N, K, float32(alpha), as, lda, bs, ldb, float32(beta), cs, ldc) {
 			return
 		}
 		C.cblas_sgemm(C.CblasRowMajor, ta, tb, C.blasint(M), C.blasint(N), C.blasint(K), C.float(alpha),
