@@ -1,0 +1,56 @@
+package kernels
+
+/*
+#cgo CFLAGS: -std=c11 -O3 -Wall -Wextra
+#include "bf16.h"
+*/
+import "C"
+
+import (
+	"fmt"
+	"unsafe"
+)
+
+// ToBF16 rounds src to bfloat16 (the upper 16 bits of a float32), to nearest with ties to even,
+// into dst[:len(src)]: ±Inf stay ±Inf, finite values beyond the largest bf16 become ±Inf, NaN
+// stays NaN. Bitwise the same on every code path.
+func ToBF16(dst []uint16, src []float32) {
+	if len(src) == 0 {
+		return
+	}
+	need("ToBF16 dst", len(dst), len(src))
+	C.tk_to_bf16((*C.uint16_t)(unsafe.Pointer(&dst[0])), (*C.float)(&src[0]), C.long(len(src)))
+}
+
+// FromBF16 widens src to float32 into dst[:len(src)] (exact).
+func FromBF16(dst []float32, src []uint16) {
+	if len(src) == 0 {
+		return
+	}
+	need("FromBF16 dst", len(dst), len(src))
+	C.tk_from_bf16((*C.float)(&dst[0]), (*C.uint16_t)(unsafe.Pointer(&src[0])), C.long(len(src)))
+}
+
+// RecurrentProductBF16 is RecurrentProduct with W [M, K] stored as bfloat16 (ToBF16): y[r·M + j]
+// = Σ_k x[r·K + k]·float32(w[j·K + k]) for r < a, j < M. The weights are widened to float32 in
+// registers and accumulated in float32 exactly as RecurrentProduct does, so the result is
+// bitwise RecurrentProduct's on FromBF16(w), on every code path (x is not rounded), and does not
+// depend on a, the tile a row falls in, or a split of M. Unlike RecurrentProduct it is the
+// faster choice for every a (there is no bf16 BLAS to fall back to), including on the generic path.
+func RecurrentProductBF16(y []float32, w []uint16, M, K int, x []float32, a int) {
+	if M < 0 || K < 0 || a < 0 {
+		panic(fmt.Sprintf("kernels: RecurrentProductBF16 with M=%d K=%d a=%d", M, K, a))
+	}
+	if M == 0 || a == 0 {
+		return
+	}
+	need("RecurrentProductBF16 y", len(y), a*M)
+	if K == 0 {
+		clear(y[:a*M])
+		return
+	}
+	need("RecurrentProductBF16 w", len(w), M*K)
+	need("RecurrentProductBF16 x", len(x), a*K)
+	C.tk_recurrent_product_bf16((*C.float)(&y[0]), (*C.uint16_t)(unsafe.Pointer(&w[0])), C.long(M), C.long(K),
+		(*C.float)(&x[0]), C.long(a))
+}

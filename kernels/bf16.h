@@ -1,0 +1,23 @@
+/* bfloat16 recurrent weights with float32 arithmetic (issue 5's opt-in reduced-precision mode).
+ * Internal, like kernels.h: every symbol starts with tk_. */
+#ifndef TK_BF16_H
+#define TK_BF16_H
+
+#include <stdint.h>
+
+/* dst[i] = bf16(src[i]): the upper 16 bits of the float32, rounded to nearest, ties to even;
+ * ±Inf stay ±Inf, finite values above the largest bf16 round to ±Inf, NaN stays a (quiet) NaN.
+ * The same bits on every code path. */
+void tk_to_bf16(uint16_t *dst, const float *src, long n);
+
+/* dst[i] = float32(src[i]) (exact: the bf16 bits shifted left by 16). */
+void tk_from_bf16(float *dst, const uint16_t *src, long n);
+
+/* y[r*M + j] = sum_k x[r*K + k] * float32(w[j*K + k]) for r < a, j < M: tk_recurrent_product
+ * with W stored as bf16. Each weight is widened to float32 in registers (exact) and the
+ * products are accumulated in float32 with the same tiles, lanes, order and reduction as
+ * tk_recurrent_product, so on every code path the result is bitwise tk_recurrent_product's on
+ * the widened weights, and the same whatever a, M or a split of M. */
+void tk_recurrent_product_bf16(float *y, const uint16_t *w, long M, long K, const float *x, long a);
+
+#endif
