@@ -22,9 +22,16 @@ type mhaWeights[T Float] struct {
 // par (optional, forward only) splits the two Linear layers' output columns over the pool.
 func mhaForward[T Float](w mhaWeights[T], x []T, r, D, heads int, qkv, probs, ctx, out []T,
 	dr *dropper, p float64, pdrop, pmask []T, par ...*parLinear[T]) {
+	linearPar(firstPar(par), qkv, x, w.inW, w.inB, r, D, 3*D)
+	mhaAttend(w, r, D, heads, qkv, probs, ctx, out, dr, p, pdrop, pmask, par...)
+}
+
+// mhaAttend is mhaForward after its in_proj product: qkv [r, 3D] already holds x·in_projᵀ +
+// in_proj_bias (the forward computes it for a whole batch at once when that is faster).
+func mhaAttend[T Float](w mhaWeights[T], r, D, heads int, qkv, probs, ctx, out []T,
+	dr *dropper, p float64, pdrop, pmask []T, par ...*parLinear[T]) {
 	hd := D / heads
 	pl := firstPar(par)
-	linearPar(pl, qkv, x, w.inW, w.inB, r, D, 3*D)
 	sq := T(math.Sqrt(float64(hd)))
 	for i := 0; i < r; i++ {
 		q := qkv[i*3*D : i*3*D+D]

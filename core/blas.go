@@ -55,8 +55,15 @@ func gemm[T Float](transA, transB bool, M, N, K int, alpha T, a []T, lda int, b 
 // Without OpenBLAS's AVX-512 kernels (the Haswell preset, AVX2 machines) GemmNT is the faster one
 // and gemmRows is gemm.
 func gemmRows[T Float](transA, transB bool, M, N, K int, alpha T, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
-	gemmRoute(!blasAVX512(), transA, transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc)
+	kernel := !blasAVX512()
+	if rowsRoute != 0 {
+		kernel = rowsRoute == 2
+	}
+	gemmRoute(kernel, transA, transB, M, N, K, alpha, a, lda, b, ldb, beta, c, ldc)
 }
+
+// rowsRoute overrides gemmRows's choice for tests: 0 automatic, 1 OpenBLAS, 2 gemm's own route.
+var rowsRoute = 0
 
 var (
 	blasWideOnce sync.Once

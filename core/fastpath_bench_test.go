@@ -180,7 +180,8 @@ func BenchmarkForwardT(b *testing.B) {
 
 // BenchmarkFastPathAB: each optional fast-path switch on and off, alternated per iteration in
 // one process (so load from other processes hits both alike): "gemm" = kernels.GemmNT for the
-// x·Wᵀ products, "split" = a lone clip's Linear layers over the pool.
+// x·Wᵀ products, "split" = a lone clip's Linear layers over the pool, "rows" = the products over
+// the whole batch's rows (batchRows).
 func BenchmarkFastPathAB(b *testing.B) {
 	cfg := DefaultConfig()
 	m, err := NewModelInit(cfg, 1)
@@ -191,7 +192,7 @@ func BenchmarkFastPathAB(b *testing.B) {
 	for _, sw := range []struct {
 		name string
 		flag *bool
-	}{{"gemm", &useGemmKernel}, {"split", &splitClipLinears}} {
+	}{{"gemm", &useGemmKernel}, {"split", &splitClipLinears}, {"rows", &useBatchRows}} {
 		for _, B := range []int{1, 48} {
 			b.Run(fmt.Sprintf("%s/B=%d", sw.name, B), func(b *testing.B) {
 				rng := rand.New(rand.NewPCG(1, 2))

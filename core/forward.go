@@ -130,6 +130,7 @@ type workspace[T Float] struct {
 	lstmJob lstmLayerJob[T] // both directions of one layer, one part per direction
 	clipJob attnClipJob[T]  // attention + pooling per clip, parts over clips
 	parLin  parLinear[T]    // a clip's Linear layers over the pool when the clips leave threads idle
+	rowJob  rowBlocksJob[T] // products over the whole batch's rows (batchRows)
 }
 
 // trainBuffers hold what only a training pass needs: the inputs of in-place layers that the
@@ -347,7 +348,7 @@ func (m *Model) Forward(x []float32, B, T int, lengths []int32, pad Padding, log
 	}
 	ws := m.getWorkspace()
 	defer m.putWorkspace(ws)
-	forward(m.cfg, m.w32, ws, x, B, T, Tp, lengths, pad, logits, frameWeights, false, nil)
+	forward(m.cfg, m.inferenceWeights(), ws, x, B, T, Tp, lengths, pad, logits, frameWeights, false, nil)
 	return nil
 }
 
@@ -460,15 +461,29 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 	if dr.on(p / 2) {
 		in = tb.projDrop
 	}
+	// batched: the large products run over all B·Tp rows at once (batchRows); then padding rows
+	// of their inputs are kept at zero (finite, and the same whatever ran before).
+	batched := batchRows(B, Tp)
+	projDone := batched && Tp == Tfull // x's rows are contiguous: one product for the batch
+	if projDone {
+		ws.call.run(ws.rowJob.set(B*Tp, rowProduct[T]{in: x, inW: F, w: w.inW, b: w.inB, out: pre, ldo: H, O: H}),
+			&ws.rowJob)
+		ws.rowJob.release()
+	}
 	for b := 0; b < B; b++ {
 		n := lb.n[b]
 		rows := func(s []T) []T { return s[b*Tp*H : (b*Tp+n)*H] }
 		out := rows(ws.proj)
-		linearForward(rows(pre), x[b*Tfull*F:], w.inW, w.inB, n, F, H)
+		if !projDone {
+			linearForward(rows(pre), x[b*Tfull*F:], w.inW, w.inB, n, F, H)
+		}
 		layerNormForward(out, rows(pre), w.inLNW, w.inLNB, n, H, ws.projMean[b*Tp:], ws.projRstd[b*Tp:])
 		reluForward(out)
 		if dr.on(p / 2) {
 			dropoutForward(dr, p/2, rows(tb.projDrop), out, rows(tb.projMask))
+		}
+		if batched {
+			clear(in[(b*Tp+n)*H : (b+1)*Tp*H])
 		}
 	}
 
@@ -488,6 +503,9 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 			for b := 0; b < B; b++ {
 				lo, hi := b*Tp*D, (b*Tp+lb.n[b])*D
 				dropoutForward(dr, p, tb.layerDrop[k][lo:hi], out[lo:hi], tb.layerMask[k][lo:hi])
+				if batched {
+					clear(tb.layerDrop[k][hi : (b+1)*Tp*D])
+				}
 			}
 			in = tb.layerDrop[k]
 		}
@@ -500,6 +518,12 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 		train: train, dr: dr, frameWeights: frameWeights, Tfull: Tfull, B: B, parts: 1}
 	if !dr.on(p) && !dr.on(p/2) {
 		ws.clipJob.parts = partsFor(B, 1, threads)
+	}
+	if batched { // in_proj of every row at once (padding rows of the LSTM output are zero)
+		ws.call.run(ws.rowJob.set(B*Tp, rowProduct[T]{in: ws.clipJob.lstmOut, inW: D, w: w.mha.inW, b: w.mha.inB,
+			out: ws.qkv, ldo: 3 * D, O: 3 * D}), &ws.rowJob)
+		ws.rowJob.release()
+		ws.clipJob.qkvDone = true
 	}
 	if ws.clipJob.parts == 1 && threads > 1 && splitClipLinears {
 		ws.parLin.parts = threads
