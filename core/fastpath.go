@@ -11,10 +11,21 @@ import "libtemporal/kernels"
 // a rows (OpenBLAS sgemm re-packs W_hh on every call and is 3–5× slower there); otherwise sgemv
 // (a = 1) or sgemm. Each row's result does not depend on a (kernels' determinism note), so a
 // clip's recurrence is bitwise the same alone or in a batch on this path.
+//
+// A float32 whh of G·H/2 words is a bf16 W_hh (the opt-in PrecisionBF16Recurrent mode, packed
+// as precision.go describes): kernels.RecurrentProductBF16 for every a (no BLAS takes bf16), with
+// the same row independence. Anything that slices whh must keep that length rule in mind.
 func recurrentStep[T Float](rec, whh []T, G, H int, h []T, a int) {
-	if r, ok := any(rec).([]float32); ok && a <= kernels.RecurrentMaxRows() {
-		kernels.RecurrentProduct(r, any(whh).([]float32), G, H, any(h).([]float32), a)
-		return
+	if r, ok := any(rec).([]float32); ok {
+		w, x := any(whh).([]float32), any(h).([]float32)
+		if len(w) == G*H/2 && G*H > 0 {
+			kernels.RecurrentProductBF16(r, bf16Words(w), G, H, x, a)
+			return
+		}
+		if a <= kernels.RecurrentMaxRows() {
+			kernels.RecurrentProduct(r, w, G, H, x, a)
+			return
+		}
 	}
 	if a == 1 {
 		gemv(G, H, 1, whh, H, h[:H], 0, rec[:G])

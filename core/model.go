@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"sync"
+	"sync/atomic"
 )
 
 // Param is one state_dict tensor: its spec and its data, a window into the model's slab.
@@ -27,6 +28,8 @@ type Model struct {
 	w32    *weights[float32] // typed views of the slab, bound once
 	wsMu   sync.Mutex
 	wsFree []*workspace[float32] // free list of forward workspaces (DESIGN: no sync.Pool, no per-call alloc)
+
+	prec atomic.Pointer[precisionState] // nil: float32 inference; else the bf16 mode's weights (precision.go)
 }
 
 // NewModel allocates a model with all parameters zero. The config is validated first, so the
