@@ -221,6 +221,18 @@ temporal_status temporal_model_set_class_names(temporal_model m, const char *con
     return tcapi_finish(tgo_model_set_class_names(m, (char **)names, n, msg, sizeof msg), msg);
 }
 
+_Static_assert(sizeof(temporal_precision) == sizeof(int), "temporal_precision is passed as an int");
+
+temporal_status temporal_model_set_precision(temporal_model m, temporal_precision p) {
+    char msg[TCAPI_MSG_CAP] = "";
+    return tcapi_finish(tgo_model_set_precision(m, (int)p, msg, sizeof msg), msg);
+}
+
+temporal_status temporal_model_get_precision(temporal_model m, temporal_precision *out) {
+    char msg[TCAPI_MSG_CAP] = "";
+    return tcapi_finish(tgo_model_get_precision(m, (int *)out, msg, sizeof msg), msg);
+}
+
 temporal_status temporal_predict(temporal_model m, const float *features, int64_t batch,
                                  int64_t frames, int64_t feature_dim, const int32_t *lengths,
                                  const temporal_predict_options *opt, float *out, size_t out_len,

@@ -140,6 +140,9 @@ func tgo_trainer_step(h C.uint64_t, features *C.float, batch, frames, featureDim
 		e.mu.Lock() // exclusive: predicts on this model wait for the step
 		defer e.mu.Unlock()
 		loss, err := te.tr.Step(x, int(B), int(T), lens, labs)
+		if perr := refreshPrecision(e); err == nil {
+			err = perr // the bf16 copy of W_hh follows the new weights (temporal_model_set_precision)
+		}
 		if err != nil {
 			return err
 		}

@@ -431,6 +431,42 @@ temporal_status temporal_predict(temporal_model m, const float *features, int64_
                                  float *frame_weights, size_t frame_weights_len);
 
 /* --------------------------------------------------------------------------------------------
+ * Precision (opt-in reduced precision for CPU inference)
+ * ------------------------------------------------------------------------------------------ */
+
+typedef enum temporal_precision {
+    TEMPORAL_PRECISION_FLOAT32 = 0,        /* default: float32 throughout (PyTorch's arithmetic) */
+    TEMPORAL_PRECISION_BF16_RECURRENT = 1  /* the LSTM's recurrent weights W_hh as bfloat16 */
+} temporal_precision;
+
+/* Sets the arithmetic of the model's later CPU predicts (temporal_predict, its TTA, and
+ * temporal_ensemble_predict). TEMPORAL_PRECISION_BF16_RECURRENT rounds every LSTM direction's
+ * recurrent weight matrix W_hh once, now, to bfloat16 (round to nearest even; 8 significant
+ * bits) and runs the recurrent products h·W_hh^T on those weights widened to float32, with
+ * float32 accumulation; the hidden state and every other weight and product stay float32. At
+ * batch 1 the recurrence reads each W_hh from cache once per frame, so halving its bytes makes a
+ * predict faster; the price is accuracy: logits move by about 1e-3 of their largest magnitude
+ * (README, "Reduced precision", has the measured numbers). TEMPORAL_PRECISION_FLOAT32 (the
+ * default) gives bitwise the results of a model never switched.
+ * The setting belongs to this handle only: it is not saved by temporal_model_save (files always
+ * hold the float32 weights, which the model keeps for training and saving), and a loaded model
+ * starts in float32. The bf16 copy takes memory of half the float32 W_hh (38 MB at the default
+ * config); it is rebuilt after each temporal_trainer_step on the model. Safe while predicts run
+ * on the model: each predict uses the setting in force when it started. Setting the current
+ * precision again is allowed (it rebuilds the copy).
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  p is not a temporal_precision value
+ *   TEMPORAL_ERR_BAD_HANDLE        m is 0, freed or never issued
+ *   TEMPORAL_ERR_UNSUPPORTED       p is TEMPORAL_PRECISION_BF16_RECURRENT and m is a CUDA model
+ *   TEMPORAL_ERR_INTERNAL          a bug */
+temporal_status temporal_model_set_precision(temporal_model m, temporal_precision p);
+
+/* Stores the model's precision (a temporal_precision value) in *out.
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  out NULL
+ *   TEMPORAL_ERR_BAD_HANDLE        m is 0, freed or never issued
+ *   TEMPORAL_ERR_INTERNAL          unmapped out memory */
+temporal_status temporal_model_get_precision(temporal_model m, temporal_precision *out);
+
+/* --------------------------------------------------------------------------------------------
  * Ensembles
  * ------------------------------------------------------------------------------------------ */
 
