@@ -358,6 +358,63 @@ static void test_golden(void) {
     free(fw);
 }
 
+/* --- precision ----------------------------------------------------------------------------- */
+
+/* temporal_model_set_precision / get_precision: float32 by default and bitwise unchanged after a
+ * bf16 round trip; bf16 close to float32 but not equal; bad arguments; not saved with the model. */
+static void test_precision(void) {
+    temporal_model m = load_golden(), m2 = 0;
+    size_t nl = (size_t)(g.B * g.C), i;
+    float *f32 = (float *)malloc(nl * sizeof(float)), *out = (float *)malloc(nl * sizeof(float));
+    temporal_precision p = (temporal_precision)-1;
+    char path[4096];
+    double maxabs = 0;
+
+    EXPECT_STATUS(temporal_model_get_precision(m, &p), TEMPORAL_OK);
+    CHECK(p == TEMPORAL_PRECISION_FLOAT32);
+    EXPECT_STATUS(predict_golden(m, f32), TEMPORAL_OK);
+    CHECK(golden_maxdiff(f32, g.logits_masked, nl) <= 1e-6);
+
+    EXPECT_STATUS(temporal_model_set_precision(m, (temporal_precision)2),
+                  TEMPORAL_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(temporal_model_set_precision(m, (temporal_precision)-1),
+                  TEMPORAL_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(temporal_model_get_precision(m, NULL), TEMPORAL_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(temporal_model_set_precision(0, TEMPORAL_PRECISION_BF16_RECURRENT),
+                  TEMPORAL_ERR_BAD_HANDLE);
+    EXPECT_STATUS(temporal_model_get_precision(0, &p), TEMPORAL_ERR_BAD_HANDLE);
+    EXPECT_STATUS(temporal_model_get_precision(m, &p), TEMPORAL_OK);
+    CHECK(p == TEMPORAL_PRECISION_FLOAT32);
+
+    EXPECT_STATUS(temporal_model_set_precision(m, TEMPORAL_PRECISION_BF16_RECURRENT), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_model_get_precision(m, &p), TEMPORAL_OK);
+    CHECK(p == TEMPORAL_PRECISION_BF16_RECURRENT);
+    EXPECT_STATUS(predict_golden(m, out), TEMPORAL_OK);
+    for (i = 0; i < nl; i++)
+        if (fabs((double)f32[i]) > maxabs) maxabs = fabs((double)f32[i]);
+    CHECK(golden_maxdiff(out, f32, nl) <= 2e-2 * maxabs + 1e-4);
+    CHECK(memcmp(out, f32, nl * sizeof(float)) != 0);
+
+    /* Saved files hold float32 weights and no precision: a reload starts in float32. */
+    path_join(path, sizeof path, scratch_dir, "precision.safetensors");
+    EXPECT_STATUS(temporal_model_save(m, path), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_model_load(path, NULL, &m2), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_model_get_precision(m2, &p), TEMPORAL_OK);
+    CHECK(p == TEMPORAL_PRECISION_FLOAT32);
+    EXPECT_STATUS(predict_golden(m2, out), TEMPORAL_OK);
+    CHECK(memcmp(out, f32, nl * sizeof(float)) == 0);
+    EXPECT_STATUS(temporal_model_free(m2), TEMPORAL_OK);
+
+    EXPECT_STATUS(temporal_model_set_precision(m, TEMPORAL_PRECISION_FLOAT32), TEMPORAL_OK);
+    EXPECT_STATUS(predict_golden(m, out), TEMPORAL_OK);
+    CHECK(memcmp(out, f32, nl * sizeof(float)) == 0);
+    EXPECT_STATUS(temporal_model_free(m), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_model_set_precision(m, TEMPORAL_PRECISION_FLOAT32),
+                  TEMPORAL_ERR_BAD_HANDLE);
+    free(f32);
+    free(out);
+}
+
 /* --- predict errors ------------------------------------------------------------------------ */
 
 static void test_predict_errors(void) {
@@ -849,6 +906,7 @@ int main(int argc, char **argv) {
     test_create();
     test_info_and_names();
     test_golden();
+    test_precision();
     test_predict_errors();
     test_load_errors();
     test_save_free();
