@@ -8,7 +8,7 @@ import "C"
 import "libtemporal/core"
 
 // precisionOf maps the header's temporal_precision values to core's.
-func precisionOf(p C.int) (core.Precision, error) {
+func precisionOf(p C.int32_t) (core.Precision, error) {
 	switch p {
 	case C.TEMPORAL_PRECISION_FLOAT32:
 		return core.PrecisionFloat32, nil
@@ -20,7 +20,7 @@ func precisionOf(p C.int) (core.Precision, error) {
 }
 
 //export tgo_model_set_precision
-func tgo_model_set_precision(h C.uint64_t, p C.int, msg *C.char, msgCap C.size_t) C.int {
+func tgo_model_set_precision(h C.uint64_t, p C.int32_t, msg *C.char, msgCap C.size_t) C.int {
 	return guard("temporal_model_set_precision", msg, msgCap, func() error {
 		prec, err := precisionOf(p)
 		if err != nil {
@@ -47,7 +47,7 @@ func tgo_model_set_precision(h C.uint64_t, p C.int, msg *C.char, msgCap C.size_t
 }
 
 //export tgo_model_get_precision
-func tgo_model_get_precision(h C.uint64_t, out *C.int, msg *C.char, msgCap C.size_t) C.int {
+func tgo_model_get_precision(h C.uint64_t, out *C.int32_t, msg *C.char, msgCap C.size_t) C.int {
 	return guard("temporal_model_get_precision", msg, msgCap, func() error {
 		if out == nil {
 			return statusErrf(stInvalidArgument, "out is NULL")

@@ -221,16 +221,14 @@ temporal_status temporal_model_set_class_names(temporal_model m, const char *con
     return tcapi_finish(tgo_model_set_class_names(m, (char **)names, n, msg, sizeof msg), msg);
 }
 
-_Static_assert(sizeof(temporal_precision) == sizeof(int), "temporal_precision is passed as an int");
-
-temporal_status temporal_model_set_precision(temporal_model m, temporal_precision p) {
+temporal_status temporal_model_set_precision(temporal_model m, int32_t p) {
     char msg[TCAPI_MSG_CAP] = "";
-    return tcapi_finish(tgo_model_set_precision(m, (int)p, msg, sizeof msg), msg);
+    return tcapi_finish(tgo_model_set_precision(m, p, msg, sizeof msg), msg);
 }
 
-temporal_status temporal_model_get_precision(temporal_model m, temporal_precision *out) {
+temporal_status temporal_model_get_precision(temporal_model m, int32_t *out) {
     char msg[TCAPI_MSG_CAP] = "";
-    return tcapi_finish(tgo_model_get_precision(m, (int *)out, msg, sizeof msg), msg);
+    return tcapi_finish(tgo_model_get_precision(m, out, msg, sizeof msg), msg);
 }
 
 temporal_status temporal_predict(temporal_model m, const float *features, int64_t batch,

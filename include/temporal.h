@@ -440,7 +440,7 @@ typedef enum temporal_precision {
 } temporal_precision;
 
 /* Sets the arithmetic of the model's later CPU predicts (temporal_predict, its TTA, and
- * temporal_ensemble_predict). TEMPORAL_PRECISION_BF16_RECURRENT rounds every LSTM direction's
+ * temporal_ensemble_predict) to p, a temporal_precision value. TEMPORAL_PRECISION_BF16_RECURRENT rounds every LSTM direction's
  * recurrent weight matrix W_hh once, now, to bfloat16 (round to nearest even; 8 significant
  * bits) and runs the recurrent products h·W_hh^T on those weights widened to float32, with
  * float32 accumulation; the hidden state and every other weight and product stay float32. At
@@ -458,13 +458,13 @@ typedef enum temporal_precision {
  *   TEMPORAL_ERR_BAD_HANDLE        m is 0, freed or never issued
  *   TEMPORAL_ERR_UNSUPPORTED       p is TEMPORAL_PRECISION_BF16_RECURRENT and m is a CUDA model
  *   TEMPORAL_ERR_INTERNAL          a bug */
-temporal_status temporal_model_set_precision(temporal_model m, temporal_precision p);
+temporal_status temporal_model_set_precision(temporal_model m, int32_t p);
 
 /* Stores the model's precision (a temporal_precision value) in *out.
  *   TEMPORAL_ERR_INVALID_ARGUMENT  out NULL
  *   TEMPORAL_ERR_BAD_HANDLE        m is 0, freed or never issued
  *   TEMPORAL_ERR_INTERNAL          unmapped out memory */
-temporal_status temporal_model_get_precision(temporal_model m, temporal_precision *out);
+temporal_status temporal_model_get_precision(temporal_model m, int32_t *out);
 
 /* --------------------------------------------------------------------------------------------
  * Ensembles

@@ -366,7 +366,7 @@ static void test_precision(void) {
     temporal_model m = load_golden(), m2 = 0;
     size_t nl = (size_t)(g.B * g.C), i;
     float *f32 = (float *)malloc(nl * sizeof(float)), *out = (float *)malloc(nl * sizeof(float));
-    temporal_precision p = (temporal_precision)-1;
+    int32_t p = -1;
     char path[4096];
     double maxabs = 0;
 
@@ -375,9 +375,9 @@ static void test_precision(void) {
     EXPECT_STATUS(predict_golden(m, f32), TEMPORAL_OK);
     CHECK(golden_maxdiff(f32, g.logits_masked, nl) <= 1e-6);
 
-    EXPECT_STATUS(temporal_model_set_precision(m, (temporal_precision)2),
+    EXPECT_STATUS(temporal_model_set_precision(m, 2),
                   TEMPORAL_ERR_INVALID_ARGUMENT);
-    EXPECT_STATUS(temporal_model_set_precision(m, (temporal_precision)-1),
+    EXPECT_STATUS(temporal_model_set_precision(m, -1),
                   TEMPORAL_ERR_INVALID_ARGUMENT);
     EXPECT_STATUS(temporal_model_get_precision(m, NULL), TEMPORAL_ERR_INVALID_ARGUMENT);
     EXPECT_STATUS(temporal_model_set_precision(0, TEMPORAL_PRECISION_BF16_RECURRENT),

@@ -59,6 +59,10 @@ OUTPUT_LOGITS = 0
 OUTPUT_PROBABILITIES = 1
 TTA_NONE = 0
 TTA_ALL = 1
+
+# temporal_precision
+PRECISION_FLOAT32 = 0
+PRECISION_BF16_RECURRENT = 1
 # temporal_loss, temporal_progress_phase
 LOSS_FOCAL = 0
 LOSS_CROSS_ENTROPY = 1
@@ -420,6 +424,13 @@ f_model_set_class_names = _declare(
     temporal_status,
     [temporal_model, POINTER(c_char_p), c_int32],
     required=False,
+)
+# Added to ABI 1 with the opt-in bf16 mode; optional so that older ABI-1 builds still import.
+f_model_set_precision = _declare(
+    "temporal_model_set_precision", temporal_status, [temporal_model, c_int32], required=False
+)
+f_model_get_precision = _declare(
+    "temporal_model_get_precision", temporal_status, [temporal_model, POINTER(c_int32)], required=False
 )
 f_predict = _declare(
     "temporal_predict",

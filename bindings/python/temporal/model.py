@@ -444,6 +444,44 @@ class Model:
             _lib.check(_lib.require(_lib.f_model_set_class_names, "temporal_model_set_class_names")(self._handle, arr, len(arr)))
         self._config = self._read_config()
 
+    _PRECISIONS = {"float32": _lib.PRECISION_FLOAT32, "bf16": _lib.PRECISION_BF16_RECURRENT}
+
+    def set_precision(self, precision: str) -> None:
+        """Select the arithmetic of later CPU predicts on this model: ``"float32"`` (the default,
+        PyTorch's arithmetic, bitwise as a model never switched) or ``"bf16"`` (opt-in: the LSTM's
+        recurrent weights W_hh rounded once to bfloat16, products accumulated in float32; faster
+        at batch 1, logits within ~1e-3 of their largest magnitude of float32's). Applies to
+        :meth:`predict`, :meth:`predict_proba` (TTA included) and :func:`ensemble_predict_proba`.
+        Not saved with the model. Safe while other threads predict on it.
+
+        Raises:
+            InvalidArgumentError: not ``"float32"`` or ``"bf16"``. UnsupportedError: ``"bf16"``
+            on a CUDA model, or a library without the function. BadHandleError: the model is
+            closed.
+        """
+        _lib.ensure_usable()
+        try:
+            value = self._PRECISIONS[precision]
+        except (KeyError, TypeError):
+            raise _invalid(f"precision must be 'float32' or 'bf16', got {precision!r}") from None
+        _lib.check(_lib.require(_lib.f_model_set_precision, "temporal_model_set_precision")(self._handle, value))
+
+    @property
+    def precision(self) -> str:
+        """The precision of this model's predicts: ``"float32"`` or ``"bf16"`` (see
+        :meth:`set_precision`; assigning to this property calls it)."""
+        _lib.ensure_usable()
+        out = ctypes.c_int32(-1)
+        _lib.check(_lib.require(_lib.f_model_get_precision, "temporal_model_get_precision")(self._handle, ctypes.byref(out)))
+        for name, value in self._PRECISIONS.items():
+            if value == out.value:
+                return name
+        raise errors.InternalError(errors.ERR_INTERNAL, f"unknown precision {out.value}")
+
+    @precision.setter
+    def precision(self, precision: str) -> None:
+        self.set_precision(precision)
+
     @property
     def closed(self) -> bool:
         """True after :meth:`close`."""
