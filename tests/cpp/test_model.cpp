@@ -131,6 +131,33 @@ TEST(Model, GoldenLogits) {
     EXPECT_LT(best, g.C);
 }
 
+// set_precision / precision: float32 by default and bitwise unchanged after a bf16 round trip;
+// bf16 close to float32 but not equal; an out-of-range value throws INVALID_ARGUMENT.
+TEST(Model, Precision) {
+    const Golden &g = golden();
+    auto m = temporal::Model::load(kModel);
+    EXPECT_EQ(m.precision(), temporal::Precision::float32);
+    auto ref = m.predict(g.x(), g.lengths);
+    EXPECT_LE(maxdiff(ref.scores, g.logits_masked), 1e-6);
+    m.set_precision(temporal::Precision::bf16_recurrent);
+    EXPECT_EQ(m.precision(), temporal::Precision::bf16_recurrent);
+    auto bf = m.predict(g.x(), g.lengths);
+    double scale = 0;
+    for (float v : ref.scores) scale = std::max(scale, std::fabs(double(v)));
+    EXPECT_LE(maxdiff(bf.scores, ref.scores), 2e-2 * scale + 1e-4);
+    EXPECT_NE(bf.scores, ref.scores);
+    EXPECT_EQ(status_of([&] { m.set_precision(static_cast<temporal::Precision>(7)); }),
+              TEMPORAL_ERR_INVALID_ARGUMENT);
+    EXPECT_EQ(m.precision(), temporal::Precision::bf16_recurrent);
+    m.set_precision(temporal::Precision::float32);
+    auto again = m.predict(g.x(), g.lengths);
+    EXPECT_EQ(std::memcmp(again.scores.data(), ref.scores.data(), ref.scores.size() * sizeof(float)), 0);
+    temporal::Model empty;
+    EXPECT_EQ(status_of([&] { empty.set_precision(temporal::Precision::float32); }),
+              TEMPORAL_ERR_BAD_HANDLE);
+    EXPECT_EQ(status_of([&] { (void)empty.precision(); }), TEMPORAL_ERR_BAD_HANDLE);
+}
+
 TEST(Model, Config) {
     auto m = temporal::Model::load(kModel);
     auto c = m.config();
