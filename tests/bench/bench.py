@@ -256,7 +256,6 @@ def worker_ours(args):
 
 
 def worker_torch(args):
-    import numpy as np
     import torch
     mf = _parity_imports()
     n = 1 if args.config == "omp1" else args.threads
@@ -361,7 +360,9 @@ def run_worker(args, kind, result, env_extra=None, case=None, config=None, timed
             env.pop(k, None)
         else:
             env[k] = v
-    subprocess.run(cmd, env=env, check=True)
+    if subprocess.run(cmd, env=env).returncode != 0:
+        sys.exit(f"the {kind} worker failed" + (f" (case {case})" if case else "")
+                 + (f" (PyTorch configuration {config})" if config else ""))
     with open(result) as f:
         return json.load(f)
 
@@ -412,8 +413,9 @@ def main():
     for c in args.cases.split(","):
         if _key(c) not in by_key:
             sys.exit(f"--cases: unknown case {c!r}; known: {', '.join(x[0] for x in CASES)}")
-        cases.append(by_key[_key(c)])
-    configs = [c.strip() for c in args.torch_configs.split(",") if c.strip()]
+        if by_key[_key(c)] not in cases:
+            cases.append(by_key[_key(c)])
+    configs = list(dict.fromkeys(c.strip() for c in args.torch_configs.split(",") if c.strip()))
     for c in configs:
         if c not in TORCH_CONFIGS:
             sys.exit(f"--torch-configs: unknown configuration {c!r}; known: {', '.join(TORCH_CONFIGS)}")
