@@ -54,3 +54,17 @@ func RecurrentProductBF16(y []float32, w []uint16, M, K int, x []float32, a int)
 	C.tk_recurrent_product_bf16((*C.float)(&y[0]), (*C.uint16_t)(unsafe.Pointer(&w[0])), C.long(M), C.long(K),
 		(*C.float)(&x[0]), C.long(a))
 }
+
+// bf16DotAvailable reports whether recurrentProductBF16Dot may run (AVX512_BF16 CPUs).
+func bf16DotAvailable() bool { return C.tk_bf16dp_available() != 0 }
+
+// recurrentProductBF16Dot is an experiment kept for kernels/NOTES.md's comparison, not used by
+// the library: RecurrentProductBF16 with AVX512_BF16's vdpbf16ps, which rounds x to bf16 too.
+// The caller checks bf16DotAvailable and the sizes.
+func recurrentProductBF16Dot(y []float32, w []uint16, M, K int, x []float32, a int) {
+	need("recurrentProductBF16Dot y", len(y), a*M)
+	need("recurrentProductBF16Dot w", len(w), M*K)
+	need("recurrentProductBF16Dot x", len(x), a*K)
+	C.tk_recurrent_product_bf16dp((*C.float)(&y[0]), (*C.uint16_t)(unsafe.Pointer(&w[0])), C.long(M), C.long(K),
+		(*C.float)(&x[0]), C.long(a))
+}

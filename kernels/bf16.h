@@ -20,4 +20,9 @@ void tk_from_bf16(float *dst, const uint16_t *src, long n);
  * the widened weights, and the same whatever a, M or a split of M. */
 void tk_recurrent_product_bf16(float *y, const uint16_t *w, long M, long K, const float *x, long a);
 
+/* Experimental, for measurements only (bf16_dp.c): the same product with AVX512_BF16 vdpbf16ps,
+ * which also rounds x to bf16. Call only when tk_bf16dp_available() is non-zero. */
+int tk_bf16dp_available(void);
+void tk_recurrent_product_bf16dp(float *y, const uint16_t *w, long M, long K, const float *x, long a);
+
 #endif
