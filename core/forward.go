@@ -497,7 +497,12 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 		rows := func(s []T) []T { return s[b*Tp*H : (b*Tp+n)*H] }
 		out := rows(ws.proj)
 		if !projDone {
-			linearForward(rows(pre), x[b*Tfull*F:], w.inW, w.inB, n, F, H)
+			var pl *parLinear[T] // a lone clip's product over the pool's threads (columns)
+			if B == 1 && threads > 1 && splitClipLinears {
+				pl = &ws.parLin
+				pl.parts = threads
+			}
+			linearPar(pl, rows(pre), x[b*Tfull*F:], w.inW, w.inB, n, F, H)
 		}
 		layerNormForward(out, rows(pre), w.inLNW, w.inLNB, n, H, ws.projMean[b*Tp:], ws.projRstd[b*Tp:])
 		reluForward(out)
