@@ -36,7 +36,7 @@ func (m *Model) LossAndGrad(x []float32, B, T int, lengths []int32, labels []int
 	g.Zero()
 	ws := m.getWorkspace()
 	defer m.putWorkspace(ws)
-	loss := lossAndGrad(m.cfg, m.w32, g.w, ws, x, B, T, Tp, lengths, labels, opt, dr)
+	loss := lossAndGrad(m.cfg, m.w32, g.w, ws, &g.bw, x, B, T, Tp, lengths, labels, opt, dr)
 	return float32(loss), nil
 }
 
@@ -71,7 +71,7 @@ func (m *Model) lossAndGradSlab64(slab, x []float64, B, T, Tp int, lengths []int
 		}
 	}
 	w, gw := bindWeights(m.cfg, view(slab)), bindWeights(m.cfg, view(grad))
-	loss := lossAndGrad(m.cfg, w, gw, &workspace[float64]{}, x, B, T, Tp, lengths, labels, opt, dr)
+	loss := lossAndGrad(m.cfg, w, gw, &workspace[float64]{}, &backwardScratch[float64]{}, x, B, T, Tp, lengths, labels, opt, dr)
 	return loss, grad
 }
 
@@ -115,20 +115,21 @@ func trainWorkspaceElems(cfg Config, B, Tp int) int64 {
 
 // lossAndGrad is the training-mode forward, the loss and the backward over a validated batch;
 // gradients accumulate into gw.
-func lossAndGrad[T Float](cfg Config, w, gw *weights[T], ws *workspace[T], x []T, B, Tfull, Tp int, lengths []int32,
-	labels []int64, opt TrainStepOptions, dr *dropper) float64 {
+func lossAndGrad[T Float](cfg Config, w, gw *weights[T], ws *workspace[T], bs *backwardScratch[T], x []T, B, Tfull, Tp int,
+	lengths []int32, labels []int64, opt TrainStepOptions, dr *dropper) float64 {
 	ws.ensureTrain(cfg, B, Tp, dr.on(cfg.Dropout)) // sizes tr.logits before it is passed
 	forward(cfg, w, ws, x, B, Tfull, Tp, lengths, opt.Padding, ws.tr.logits, nil, true, dr)
 	loss := lossForward(opt.Loss, ws.tr.logits, labels, B, cfg.NumClasses, ws.tr.dlogits)
-	backward(cfg, w, gw, ws, x, B, Tfull, Tp, dr)
+	backward(cfg, w, gw, ws, bs, x, B, Tfull, Tp, dr)
 	return loss
 }
 
 // backward runs every layer's backward in reverse order from ws.tr.dlogits, reading the
 // activations forward(train=true) left in ws, accumulating parameter gradients into gw.
-func backward[T Float](cfg Config, w, gw *weights[T], ws *workspace[T], x []T, B, Tfull, Tp int, dr *dropper) {
-	H, D, F, P := cfg.HiddenDim, cfg.D(), cfg.FeatureDim, cfg.PoolDim()
-	p, heads := cfg.Dropout, cfg.NumHeads
+func backward[T Float](cfg Config, w, gw *weights[T], ws *workspace[T], bs *backwardScratch[T], x []T, B, Tfull, Tp int,
+	dr *dropper) {
+	H, D, F := cfg.HiddenDim, cfg.D(), cfg.FeatureDim
+	p := cfg.Dropout
 	tb, lb := &ws.tr, &ws.lb
 
 	// 5. classifier, last Linear first. act(i) is what block i read: pooled, or the (dropped)
@@ -167,39 +168,15 @@ func backward[T Float](cfg Config, w, gw *weights[T], ws *workspace[T], x []T, B
 		dOut = din
 	}
 
-	// 4–3. Per clip: attention pooling, attention_norm, residual, self-attention.
-	lstmOut := ws.layerOut[cfg.NumLayers-1]
-	dlstm := tb.dlayer[0]
-	for b := 0; b < B; b++ {
-		r, o := ws.rows[b], b*Tp
-		xb := lstmOut[o*D : (o+r)*D]
-		att, datt := ws.attended[o*D:(o+r)*D], tb.dattended[o*D:(o+r)*D]
-		clear(datt)
-		pb := poolingBuffers[T]{pre: tb.poolPre[o*P:], hid: ws.poolHid[o*P:], lnMean: ws.poolMean[o:],
-			lnRstd: ws.poolRstd[o:], weights: ws.poolW[o : o+r]}
-		if dr.on(p / 2) {
-			pb.hdrop, pb.hmask = tb.poolDrop[o*P:(o+r)*P], tb.poolMask[o*P:(o+r)*P]
-		}
-		poolingBackward(w.pool, gw.pool, datt, tb.dpooled[b*D:(b+1)*D], att, r, D, P, pb, dr, p/2,
-			tb.dpoolHid, tb.dpoolPre)
-		// attended = LN(lstm_out + dropout(attn_out)): the residual's gradient goes to both.
-		dres := tb.dresid[o*D : (o+r)*D]
-		clear(dres)
-		layerNormBackward(dres, gw.normW, gw.normB, datt, tb.resid[o*D:(o+r)*D], w.normW,
-			ws.normMean[o:], ws.normRstd[o:], r, D)
-		dx := dlstm[o*D : (o+r)*D]
-		copy(dx, dres)
-		var pdrop, pmask []T
-		if dr.on(p) {
-			dropoutBackward(dr, p, dres, tb.attnMask[o*D:(o+r)*D])
-			pdrop, pmask = tb.probsDrop[b*heads*Tp*Tp:], tb.probsMask[b*heads*Tp*Tp:]
-		}
-		mhaBackward(w.mha, gw.mha, dx, dres, xb, r, D, heads, ws.qkv[o*3*D:], ws.probs[b*heads*Tp*Tp:],
-			ws.ctx[o*D:], dr, p, pdrop, pmask, tb.dctx, tb.dqkv, tb.dprobs)
-	}
+	// 4–3. attention pooling, attention_norm, residual, self-attention (attnBackward).
+	bs.ensure(cfg, lb)
+	attnBackward(cfg, w, gw, ws, bs, B, Tp, dr)
 
-	// 2. LSTM layers, top first. Rows past a clip's length (reference mode's zero padding) are
-	// constants: their gradients are never read.
+	// 2. LSTM layers, top first, over the whole batch (lstmBackwardJob). Rows past a clip's
+	// length (reference mode's zero padding) are constants: their gradients are never read, and
+	// din's are left zero. dattended is free from here on: it holds each layer's input packed,
+	// then the packed din.
+	N := bs.pos[B]
 	dout, dother := tb.dlayer[0], tb.dlayer[1]
 	for k := cfg.NumLayers - 1; k >= 0; k-- {
 		in, inW, din := ws.proj, H, tb.dproj
@@ -212,11 +189,15 @@ func backward[T Float](cfg Config, w, gw *weights[T], ws *workspace[T], x []T, B
 				in = tb.layerDrop[k-1]
 			}
 		}
-		clear(din[:B*Tp*inW])
-		for d := 0; d < cfg.Directions(); d++ {
-			i := k*cfg.Directions() + d
-			lstmDirectionBackward(w.lstm[k][d], gw.lstm[k][d], lb, in, inW, ws.layerOut[k], D, d*H,
-				ws.gates[i], ws.cells[i], dout, din, tb.dgates, tb.dh, tb.dc, tb.drec, H, d == 1)
+		inP := tb.dattended[:N*inW]
+		packRows(inP, in, inW, inW, lb, bs.pos)
+		job := &bs.lstm
+		*job = lstmBackwardJob[T]{w: w.lstm[k], gw: gw.lstm[k], ws: ws, bs: bs, k: k, inP: inP, inW: inW,
+			dout: dout, din: din, D: D, H: H, dirs: cfg.Directions()}
+		job.run(&ws.call)
+		*job = lstmBackwardJob[T]{}
+		for b := 0; b < B; b++ {
+			clear(din[(b*Tp+lb.n[b])*inW : (b+1)*Tp*inW])
 		}
 		if k > 0 {
 			if dr.on(p) {

@@ -3,12 +3,24 @@ package core
 import (
 	"math/rand/v2"
 	"testing"
+	"time"
 )
 
 // benchLossAndGrad times one training step's forward + backward (dropout on, masked padding,
 // mixed lengths) at the default config. Compare with BenchmarkForward* of the same shape: a
 // backward costs about twice a forward in matrix products.
 func benchLossAndGrad(b *testing.B, B, T int) {
+	step := lossAndGradStep(b, B, T)
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		step()
+	}
+	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/step")
+}
+
+// lossAndGradStep sets up benchLossAndGrad's model and batch, runs one warm-up step and returns
+// the step.
+func lossAndGradStep(b *testing.B, B, T int) func() {
 	cfg := DefaultConfig()
 	m, err := NewModelInit(cfg, 1)
 	if err != nil {
@@ -28,17 +40,41 @@ func benchLossAndGrad(b *testing.B, B, T int) {
 	lengths[0] = int32(T)
 	g := NewGrads(m)
 	opt := TrainStepOptions{Dropout: true, RNG: rand.New(rand.NewPCG(3, 4)), Loss: DefaultLossConfig()}
-	if _, err := m.LossAndGrad(x, B, T, lengths, labels, opt, g); err != nil {
-		b.Fatal(err)
-	}
-	b.ResetTimer()
-	for i := 0; i < b.N; i++ {
+	step := func() {
 		if _, err := m.LossAndGrad(x, B, T, lengths, labels, opt, g); err != nil {
 			b.Fatal(err)
 		}
 	}
-	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/step")
+	step()
+	return step
 }
 
 func BenchmarkLossAndGradB8T64(b *testing.B)  { benchLossAndGrad(b, 8, 64) }
 func BenchmarkLossAndGradB48T64(b *testing.B) { benchLossAndGrad(b, 48, 64) }
+
+// BenchmarkBackwardAB times variants of the backward alternated per iteration in one process
+// (B=48, T=64, lengths, dropout, as benchLossAndGrad): a switch on, then off, per iteration; the
+// ratio off/on is reported (> 1: the switch helps).
+func BenchmarkBackwardAB(b *testing.B) {
+	for _, v := range []struct {
+		name string
+		set  func(bool)
+	}{} {
+		b.Run(v.name, func(b *testing.B) {
+			defer v.set(true)
+			step := lossAndGradStep(b, 48, 64)
+			var t [2]time.Duration
+			for i := 0; i < b.N; i++ {
+				for k, on := range []bool{true, false} {
+					v.set(on)
+					t0 := time.Now()
+					step()
+					t[k] += time.Since(t0)
+				}
+			}
+			b.ReportMetric(t[0].Seconds()/float64(b.N), "s/on")
+			b.ReportMetric(t[1].Seconds()/float64(b.N), "s/off")
+			b.ReportMetric(t[1].Seconds()/t[0].Seconds(), "off/on")
+		})
+	}
+}

@@ -6,6 +6,7 @@ type Grads struct {
 	Slab  []float32
 	model *Model
 	w     *weights[float32] // typed views of Slab, bound on first use
+	bw    backwardScratch[float32]
 }
 
 // NewGrads allocates zero gradients shaped like m's parameters.

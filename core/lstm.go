@@ -103,8 +103,8 @@ func lstmCell[T Float](gates, rec, c, h []T, H int) {
 	}
 }
 
-// lstmDirectionBackward is the backward of lstmDirectionForward (BPTT over each clip's own
-// length), accumulating into gw and din.
+// lstmDirectionBackward is the backward of lstmDirectionForward for one direction on its own
+// (the layer-wide, two-direction version is lstmBackwardJob), accumulating into gw and din.
 //
 //	in     [B, Tp, inW]   the layer input the forward read
 //	out    [B, Tp, D]     the forward's output: columns off..off+H hold h_t (h_{t∓1} for dW_hh)
@@ -113,62 +113,24 @@ func lstmCell[T Float](gates, rec, c, h []T, H int) {
 //	din    [B, Tp, inW]   += gradient of in (valid rows)
 //	dgates [B, Tp, 4H]    scratch: gradients of the gate pre-activations
 //	dh, dc [B, H], drec [B, 4H]  scratch recurrent state in sorted order
-//
-// Steps run in the reverse of the forward's order: the forward direction from t = Tp−1 down,
-// the reverse direction from t = 0 up; a clip's first forward step (t = 0, or t = n−1 in
-// reverse) had zero state, so nothing flows past it.
 func lstmDirectionBackward[T Float](w, gw lstmWeights[T], lb *lstmBatch, in []T, inW int, out []T, D, off int,
 	gates, cells, dout, din, dgates, dh, dc, drec []T, H int, reverse bool) {
-	G := 4 * H
-	clear(dh[:lb.B*H])
-	clear(dc[:lb.B*H])
-	for s := 0; s < lb.Tp; s++ {
-		t := lb.Tp - 1 - s
-		if reverse {
-			t = s
-		}
-		a := lb.active(t)
-		if a == 0 {
-			continue
-		}
-		for r := 0; r < a; r++ {
-			b := lb.order[r]
-			row := b*lb.Tp + t
-			var cPrev []T
-			if !reverse && t > 0 {
-				cPrev = cells[(row-1)*H : row*H]
-			} else if reverse && t < lb.n[b]-1 {
-				cPrev = cells[(row+1)*H : (row+2)*H]
-			}
-			dhr := dh[r*H : r*H+H]
-			for j, v := range dout[row*D+off : row*D+off+H] {
-				dhr[j] += v
-			}
-			lstmCellBackward(gates[row*G:row*G+G], cells[row*H:row*H+H], cPrev, dhr, dc[r*H:r*H+H], drec[r*G:r*G+G], H)
-			copy(dgates[row*G:row*G+G], drec[r*G:r*G+G])
-		}
-		// dh_{prev}[a, H] = dgates[a, 4H] · W_hh [4H, H]
-		gemm(false, false, a, H, G, 1, drec, G, w.whh, H, 0, dh, H)
-	}
+	pos := make([]int, lb.B+1)
+	packedOffsets(pos, lb)
+	N := pos[lb.B]
+	lstmBackwardSteps(w, lb, pos, D, off, gates, cells, dout, dgates, dh, dc, drec, H, reverse)
+	inP := make([]T, N*inW)
+	packRows(inP, in, inW, inW, lb, pos)
+	lstmBackwardWeights(gw, lb, pos, inP, inW, out, D, off, dgates, make([]T, N*H), H, reverse)
+	dinP := make([]T, N*inW)
+	lstmBackwardInput(dinP, inW, []lstmWeights[T]{w}, [][]T{dgates}, 4*H, 0, N)
 	for b := 0; b < lb.B; b++ {
-		n := lb.n[b]
-		dg := dgates[b*lb.Tp*G : (b*lb.Tp+n)*G]
-		gemm(true, false, G, inW, n, 1, dg, G, in[b*lb.Tp*inW:], inW, 1, gw.wih, inW)
-		for r := 0; r < n; r++ {
-			for j, v := range dg[r*G : r*G+G] {
-				gw.bih[j] += v
-				gw.bhh[j] += v
+		for t := 0; t < lb.n[b]; t++ {
+			row, p := (b*lb.Tp+t)*inW, (pos[b]+t)*inW
+			for j, v := range dinP[p : p+inW] {
+				din[row+j] += v
 			}
 		}
-		if n > 1 {
-			hs := out[b*lb.Tp*D+off:] // h_0 … h_{n−2}: the previous state of steps 1 … n−1
-			dgs := dg[G:]
-			if reverse { // steps 0 … n−2 read h_1 … h_{n−1}
-				hs, dgs = out[(b*lb.Tp+1)*D+off:], dg
-			}
-			gemm(true, false, G, H, n-1, 1, dgs, G, hs, D, 1, gw.whh, H)
-		}
-		gemm(false, false, n, inW, G, 1, dg, G, w.wih, inW, 1, din[b*lb.Tp*inW:], inW)
 	}
 }
 

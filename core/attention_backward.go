@@ -1,0 +1,188 @@
+package core
+
+import "math"
+
+// Steps 4–3 of the backward (attention pooling, attention_norm and the residual, self-attention)
+// for the whole batch. The per-clip work that does not touch a large weight stays per clip
+// (pooling's score and LayerNorm backward, attention_norm, the attention core over heads); the
+// Linear layers' products — pooling.0, out_proj and in_proj, each a weight gradient and an input
+// gradient — run once over all B·Tp rows of the batch (rows past a clip's r rows hold zero
+// gradients), the two products of each layer side by side on the pool (two fixed parts). The
+// backward of one clip alone (poolingBackward, mhaBackward) gives the same values up to rounding.
+
+// gemmCall is one deferred gemmRows call.
+type gemmCall[T Float] struct {
+	transA, transB bool
+	M, N, K        int
+	a              []T
+	lda            int
+	b              []T
+	ldb            int
+	beta           T
+	c              []T
+	ldc            int
+}
+
+func (g *gemmCall[T]) run() {
+	gemmRows(g.transA, g.transB, g.M, g.N, g.K, 1, g.a, g.lda, g.b, g.ldb, g.beta, g.c, g.ldc)
+}
+
+// gemmPairJob runs two independent products, one part each.
+type gemmPairJob[T Float] struct{ g [2]gemmCall[T] }
+
+func (j *gemmPairJob[T]) do(part int) { j.g[part].run() }
+
+// linearBackwardRows accumulates a Linear layer's gradients over N rows at once, the two
+// products on the pool: dW [O, I] += dOutᵀ · in, dIn [N, I] = dOut · W + betaIn·dIn,
+// db [O] += Σ_n dOut[n].
+func linearBackwardRows[T Float](c *poolCall, j *gemmPairJob[T], dIn, dW, dB, dOut, in, w []T, N, I, O int, betaIn T) {
+	if N == 0 {
+		return
+	}
+	j.g[0] = gemmCall[T]{transA: true, M: O, N: I, K: N, a: dOut, lda: O, b: in, ldb: I, beta: 1, c: dW, ldc: I}
+	j.g[1] = gemmCall[T]{M: N, N: I, K: O, a: dOut, lda: O, b: w, ldb: I, beta: betaIn, c: dIn, ldc: I}
+	c.run(2, j)
+	*j = gemmPairJob[T]{}
+	for n := 0; n < N; n++ {
+		for o, v := range dOut[n*O : n*O+O] {
+			dB[o] += v
+		}
+	}
+}
+
+// poolingBackwardScores is poolingBackward up to the first Linear: it adds the pooled sum's
+// gradient to dx [r, D] and writes dpre [r, P], the gradient of attention_pooling.0's output,
+// accumulating the gradients of the later layers (LayerNorm, Linear 4) into gw. dhid [r, P] is
+// scratch.
+func poolingBackwardScores[T Float](w, gw poolingWeights[T], dx, dpooled, x []T, r, D, P int, a poolingBuffers[T],
+	dr *dropper, p float64, dhid, dpre []T) {
+	ds := dpre[:r] // the score gradients borrow dpre until it is written
+	for t := 0; t < r; t++ {
+		row, drow := x[t*D:t*D+D], dx[t*D:t*D+D]
+		wt := a.weights[t]
+		var s T
+		for j, v := range row {
+			s += dpooled[j] * v
+			drow[j] += wt * dpooled[j]
+		}
+		ds[t] = s
+	}
+	softmaxBackward(ds, a.weights[:r])
+	h := a.hid[:r*P]
+	if dr.on(p) {
+		h = a.hdrop[:r*P]
+	}
+	dhid = dhid[:r*P]
+	clear(dhid)
+	linearBackward(dhid, gw.w4, gw.b4, ds, h, w.w4, r, P, 1)
+	dropoutBackward(dr, p, dhid, a.hmask)
+	tanhBackward(dhid, a.hid)
+	dpre = dpre[:r*P]
+	clear(dpre)
+	layerNormBackward(dpre, gw.lnW, gw.lnB, dhid, a.pre, w.lnW, a.lnMean, a.lnRstd, r, P)
+}
+
+// mhaCoreBackward is mhaBackward between the two Linear layers for one clip: from dctx [r, D]
+// (ld D) it writes dqkv [r, 3D], the gradient of the in_proj output (q's part already divided
+// by √head_dim). dp [r, r] is scratch.
+func mhaCoreBackward[T Float](dqkv, dctx []T, r, D, heads int, qkv, probs []T, dr *dropper, p float64,
+	pdrop, pmask, dp []T) {
+	hd := D / heads
+	for hh := 0; hh < heads; hh++ {
+		pr := probs[hh*r*r : (hh+1)*r*r]
+		used := pr
+		if dr.on(p) {
+			used = pdrop[hh*r*r : (hh+1)*r*r]
+		}
+		q, k, v := qkv[hh*hd:], qkv[D+hh*hd:], qkv[2*D+hh*hd:]
+		dc := dctx[hh*hd:]
+		gemm(false, true, r, r, hd, 1, dc, D, v, 3*D, 0, dp, r)
+		gemm(true, false, r, hd, r, 1, used, r, dc, D, 0, dqkv[2*D+hh*hd:], 3*D)
+		if dr.on(p) {
+			dropoutBackward(dr, p, dp[:r*r], pmask[hh*r*r:(hh+1)*r*r])
+		}
+		for i := 0; i < r; i++ {
+			softmaxBackward(dp[i*r:i*r+r], pr[i*r:i*r+r])
+		}
+		gemm(false, false, r, hd, r, 1, dp, r, k, 3*D, 0, dqkv[hh*hd:], 3*D)
+		gemm(true, false, r, hd, r, 1, dp, r, q, 3*D, 0, dqkv[D+hh*hd:], 3*D)
+	}
+	sq := T(math.Sqrt(float64(hd)))
+	for i := 0; i < r; i++ {
+		dq := dqkv[i*3*D : i*3*D+D]
+		for j := range dq {
+			dq[j] /= sq
+		}
+	}
+}
+
+// attnBackward is steps 4–3 of backward: from tb.dpooled it accumulates the gradients of
+// attention_pooling, attention_norm and attention into gw and writes the LSTM output's gradient
+// into tb.dlayer[0] (each clip's r rows). The forward's buffers that only this backward reads
+// are reused once read: poolPre holds pooling.0's output gradient and qkv the gradient of qkv;
+// the rows past each clip's r rows of those, and of attended and ctx, are zeroed so that the
+// batch-wide products add nothing for them. dattended holds the gradient of attended, then that
+// of ctx.
+func attnBackward[T Float](cfg Config, w, gw *weights[T], ws *workspace[T], bs *backwardScratch[T], B, Tp int,
+	dr *dropper) {
+	D, P, heads, p := cfg.D(), cfg.PoolDim(), cfg.NumHeads, cfg.Dropout
+	tb := &ws.tr
+	BT := B * Tp
+	lstmOut := ws.layerOut[cfg.NumLayers-1]
+	dlstm := tb.dlayer[0][:BT*D]
+	padRows := func(s []T, b, r, width int) []T { return s[(b*Tp+r)*width : (b+1)*Tp*width] }
+
+	// 4. attention pooling per clip, up to pooling.0's output gradient (into poolPre's rows).
+	datt := tb.dattended[:BT*D]
+	clear(datt)
+	for b := 0; b < B; b++ {
+		r, o := ws.rows[b], b*Tp
+		pb := poolingBuffers[T]{pre: tb.poolPre[o*P:], hid: ws.poolHid[o*P:], lnMean: ws.poolMean[o:],
+			lnRstd: ws.poolRstd[o:], weights: ws.poolW[o : o+r]}
+		if dr.on(p / 2) {
+			pb.hdrop, pb.hmask = tb.poolDrop[o*P:(o+r)*P], tb.poolMask[o*P:(o+r)*P]
+		}
+		poolingBackwardScores(w.pool, gw.pool, datt[o*D:(o+r)*D], tb.dpooled[b*D:(b+1)*D], ws.attended[o*D:(o+r)*D],
+			r, D, P, pb, dr, p/2, tb.dpoolHid, tb.dpoolPre)
+		copy(tb.poolPre[o*P:(o+r)*P], tb.dpoolPre[:r*P])
+		clear(padRows(tb.poolPre, b, r, P))
+		clear(padRows(ws.attended, b, r, D))
+	}
+	linearBackwardRows(&ws.call, &bs.pair, datt, gw.pool.w0, gw.pool.b0, tb.poolPre[:BT*P], ws.attended[:BT*D],
+		w.pool.w0, BT, D, P, 1)
+
+	// attended = LN(lstm_out + dropout(attn_out)): the residual's gradient goes to both.
+	dres := tb.dresid[:BT*D]
+	for b := 0; b < B; b++ {
+		r, o := ws.rows[b], b*Tp
+		d := dres[o*D : (o+r)*D]
+		clear(d)
+		layerNormBackward(d, gw.normW, gw.normB, datt[o*D:(o+r)*D], tb.resid[o*D:(o+r)*D], w.normW,
+			ws.normMean[o:], ws.normRstd[o:], r, D)
+		copy(dlstm[o*D:(o+r)*D], d)
+		if dr.on(p) {
+			dropoutBackward(dr, p, d, tb.attnMask[o*D:(o+r)*D])
+		}
+		clear(padRows(dres, b, r, D))
+		clear(padRows(ws.ctx, b, r, D))
+	}
+	// out_proj; datt is free now: it takes dctx = dres·W_out.
+	mha := w.mha
+	dctx := datt
+	linearBackwardRows(&ws.call, &bs.pair, dctx, gw.mha.outW, gw.mha.outB, dres, ws.ctx[:BT*D], mha.outW, BT, D, D, 0)
+
+	// The attention core per clip: dqkv into qkv's rows once the clip's q, k, v are read.
+	for b := 0; b < B; b++ {
+		r, o := ws.rows[b], b*Tp
+		var pdrop, pmask []T
+		if dr.on(p) {
+			pdrop, pmask = tb.probsDrop[b*heads*Tp*Tp:], tb.probsMask[b*heads*Tp*Tp:]
+		}
+		mhaCoreBackward(tb.dqkv, dctx[o*D:], r, D, heads, ws.qkv[o*3*D:], ws.probs[b*heads*Tp*Tp:], dr, p,
+			pdrop, pmask, tb.dprobs)
+		copy(ws.qkv[o*3*D:(o+r)*3*D], tb.dqkv[:r*3*D])
+		clear(padRows(ws.qkv, b, r, 3*D))
+	}
+	linearBackwardRows(&ws.call, &bs.pair, dlstm, gw.mha.inW, gw.mha.inB, ws.qkv[:BT*3*D], lstmOut[:BT*D],
+		mha.inW, BT, D, 3*D, 1)
+}
