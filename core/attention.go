@@ -30,8 +30,14 @@ func mhaForward[T Float](w mhaWeights[T], x []T, r, D, heads int, qkv, probs, ct
 // in_proj_bias (the forward computes it for a whole batch at once when that is faster).
 func mhaAttend[T Float](w mhaWeights[T], r, D, heads int, qkv, probs, ctx, out []T,
 	dr *dropper, p float64, pdrop, pmask []T, par ...*parLinear[T]) {
+	mhaHeads(r, D, heads, qkv, probs, ctx, dr, p, pdrop, pmask)
+	linearPar(firstPar(par), out, ctx, w.outW, w.outB, r, D, D)
+}
+
+// mhaHeads is mhaAttend before its out_proj product: q scaled, then per head softmax(q kᵀ)
+// (dropout in training) times v, into ctx [r, D].
+func mhaHeads[T Float](r, D, heads int, qkv, probs, ctx []T, dr *dropper, p float64, pdrop, pmask []T) {
 	hd := D / heads
-	pl := firstPar(par)
 	sq := T(math.Sqrt(float64(hd)))
 	for i := 0; i < r; i++ {
 		q := qkv[i*3*D : i*3*D+D]
@@ -51,7 +57,6 @@ func mhaAttend[T Float](w mhaWeights[T], r, D, heads int, qkv, probs, ctx, out [
 		}
 		gemm(false, false, r, hd, r, 1, pr, r, v, 3*D, 0, ctx[hh*hd:], D)
 	}
-	linearPar(pl, out, ctx, w.outW, w.outB, r, D, D)
 }
 
 // mhaBackward accumulates the gradients of mhaForward into gw and dx [r, D] from dout [r, D].

@@ -87,24 +87,35 @@ type attnClipJob[T Float] struct {
 	frameWeights []T
 	Tfull, B     int
 	parts        int
-	qkvDone      bool          // ws.qkv already holds in_proj of every row (batchRows)
+	stage        int           // which part of attendClip runs (attendAll unless batchRows)
 	par          *parLinear[T] // nil, or the in-clip split when one part runs every clip
 }
 
 func (j *attnClipJob[T]) do(part int) {
 	lo, hi := span(j.B, j.parts, part, 1)
 	for b := lo; b < hi; b++ {
-		attendClip(j.cfg, j.w, j.ws, j.lstmOut, b, j.pad, j.train, j.dr, j.frameWeights, j.Tfull, j.qkvDone, j.par)
+		attendClip(j.cfg, j.w, j.ws, j.lstmOut, b, j.pad, j.train, j.dr, j.frameWeights, j.Tfull, j.stage, j.par)
 	}
 }
 
+// The stages of attendClip. With batchRows the forward computes attention's in_proj, out_proj
+// and pooling's first Linear for the whole batch at once, so a clip's part is cut at those
+// products; with dropout (whose masks are drawn clip after clip in one order) only in_proj is.
+const (
+	attendAll   = iota // everything
+	attendQKV          // everything after in_proj (ws.qkv holds it for every row)
+	attendHeads        // after in_proj, up to ctx (out_proj follows for the batch)
+	attendNorm         // after out_proj: residual + attention_norm (pooling's Linear follows)
+	attendPool         // after pooling's first Linear: the rest of pooling, frame weights
+)
+
 // attendClip is steps 3–4 of forward for clip b: self-attention, residual + attention_norm,
-// attention pooling (and its frame weights).
+// attention pooling (and its frame weights), or one stage of them (above).
 //
 // par, when not nil, splits the clip's large Linear layers over the pool (used when the clips
 // alone leave threads idle: one clip, or training with dropout).
 func attendClip[T Float](cfg Config, w *weights[T], ws *workspace[T], lstmOut []T, b int, pad Padding, train bool,
-	dr *dropper, frameWeights []T, Tfull int, qkvDone bool, par *parLinear[T]) {
+	dr *dropper, frameWeights []T, Tfull int, stage int, par *parLinear[T]) {
 	D, P, Tp, p := cfg.D(), cfg.PoolDim(), ws.lb.Tp, cfg.Dropout
 	tb := &ws.tr
 	heads := cfg.NumHeads
@@ -115,30 +126,40 @@ func attendClip[T Float](cfg Config, w *weights[T], ws *workspace[T], lstmOut []
 	ws.rows[b] = r
 	o := b * Tp
 	xb := lstmOut[o*D : (o+r)*D]
-	var pdrop, pmask []T
-	if dr.on(p) {
-		pdrop, pmask = tb.probsDrop[b*heads*Tp*Tp:], tb.probsMask[b*heads*Tp*Tp:]
-	}
-	if qkvDone { // forward computed in_proj for the whole batch
-		mhaAttend(w.mha, r, D, heads, ws.qkv[o*3*D:], ws.probs[b*heads*Tp*Tp:],
-			ws.ctx[o*D:], ws.attnOut[o*D:], dr, p, pdrop, pmask, par)
-	} else {
-		mhaForward(w.mha, xb, r, D, heads, ws.qkv[o*3*D:], ws.probs[b*heads*Tp*Tp:],
-			ws.ctx[o*D:], ws.attnOut[o*D:], dr, p, pdrop, pmask, par)
-	}
 	ao := ws.attnOut[o*D : (o+r)*D]
-	if dr.on(p) {
-		dropoutForward(dr, p, ao, ao, tb.attnMask[o*D:(o+r)*D])
+	if stage <= attendHeads {
+		var pdrop, pmask []T
+		if dr.on(p) {
+			pdrop, pmask = tb.probsDrop[b*heads*Tp*Tp:], tb.probsMask[b*heads*Tp*Tp:]
+		}
+		qkv, probs, ctx := ws.qkv[o*3*D:], ws.probs[b*heads*Tp*Tp:], ws.ctx[o*D:]
+		switch stage {
+		case attendAll:
+			mhaForward(w.mha, xb, r, D, heads, qkv, probs, ctx, ws.attnOut[o*D:], dr, p, pdrop, pmask, par)
+		case attendQKV:
+			mhaAttend(w.mha, r, D, heads, qkv, probs, ctx, ws.attnOut[o*D:], dr, p, pdrop, pmask, par)
+		case attendHeads:
+			mhaHeads(r, D, heads, qkv, probs, ctx, dr, p, pdrop, pmask)
+			return
+		}
+		if dr.on(p) {
+			dropoutForward(dr, p, ao, ao, tb.attnMask[o*D:(o+r)*D])
+		}
 	}
 	att := ws.attended[o*D : (o+r)*D]
-	res := att
-	if train {
-		res = tb.resid[o*D : (o+r)*D]
+	if stage <= attendNorm {
+		res := att
+		if train {
+			res = tb.resid[o*D : (o+r)*D]
+		}
+		for i, v := range xb {
+			res[i] = v + ao[i]
+		}
+		layerNormForward(att, res, w.normW, w.normB, r, D, ws.normMean[o:], ws.normRstd[o:])
+		if stage == attendNorm {
+			return
+		}
 	}
-	for i, v := range xb {
-		res[i] = v + ao[i]
-	}
-	layerNormForward(att, res, w.normW, w.normB, r, D, ws.normMean[o:], ws.normRstd[o:])
 	pb := poolingBuffers[T]{pre: ws.poolHid[o*P:], hid: ws.poolHid[o*P:], lnMean: ws.poolMean[o:],
 		lnRstd: ws.poolRstd[o:], weights: ws.poolW[o : o+r]}
 	if train {
@@ -147,7 +168,11 @@ func attendClip[T Float](cfg Config, w *weights[T], ws *workspace[T], lstmOut []
 	if dr.on(p / 2) {
 		pb.hdrop, pb.hmask = tb.poolDrop[o*P:(o+r)*P], tb.poolMask[o*P:(o+r)*P]
 	}
-	poolingForward(w.pool, att, r, D, P, pb, ws.pooled[b*D:(b+1)*D], dr, p/2, par)
+	if stage == attendPool {
+		poolingAfterLinear(w.pool, att, r, D, P, pb, ws.pooled[b*D:(b+1)*D], dr, p/2)
+	} else {
+		poolingForward(w.pool, att, r, D, P, pb, ws.pooled[b*D:(b+1)*D], dr, p/2, par)
+	}
 	if frameWeights != nil {
 		fw := frameWeights[b*Tfull : (b+1)*Tfull]
 		copy(fw, ws.poolW[o:o+r])
@@ -271,6 +296,13 @@ func (j *rowBlocksJob[T]) do(part int) {
 		}
 	}
 	gemmRows(false, true, hi-lo, p.O, p.inW, 1, p.in[lo*p.inW:], p.inW, p.w, p.inW, 1, p.out[lo*p.ldo:], p.ldo)
+}
+
+// rowsProduct is out[r, 0:O] = b + in[r]·Wᵀ over rows r < rows (in [rows, inW], W [O, inW]) on
+// the pool, in row blocks.
+func (ws *workspace[T]) rowsProduct(rows int, in []T, inW int, w, b, out []T, O int) {
+	ws.call.run(ws.rowJob.set(rows, rowProduct[T]{in: in, inW: inW, w: w, b: b, out: out, ldo: O, O: O}), &ws.rowJob)
+	ws.rowJob.release()
 }
 
 // release drops the job's references to the caller's buffers.

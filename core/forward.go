@@ -488,9 +488,7 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 	batched := batchRows(B, Tp)
 	projDone := batched && Tp == Tfull // x's rows are contiguous: one product for the batch
 	if projDone {
-		ws.call.run(ws.rowJob.set(B*Tp, rowProduct[T]{in: x, inW: F, w: w.inW, b: w.inB, out: pre, ldo: H, O: H}),
-			&ws.rowJob)
-		ws.rowJob.release()
+		ws.rowsProduct(B*Tp, x, F, w.inW, w.inB, pre, H)
 	}
 	for b := 0; b < B; b++ {
 		n := lb.n[b]
@@ -546,17 +544,33 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 	if !dr.on(p) && !dr.on(p/2) {
 		ws.clipJob.parts = partsFor(B, 1, threads)
 	}
-	if batched { // in_proj of every row at once (padding rows of the LSTM output are zero)
-		ws.call.run(ws.rowJob.set(B*Tp, rowProduct[T]{in: ws.clipJob.lstmOut, inW: D, w: w.mha.inW, b: w.mha.inB,
-			out: ws.qkv, ldo: 3 * D, O: 3 * D}), &ws.rowJob)
-		ws.rowJob.release()
-		ws.clipJob.qkvDone = true
-	}
 	if ws.clipJob.parts == 1 && threads > 1 && splitClipLinears {
 		ws.parLin.parts = threads
 		ws.clipJob.par = &ws.parLin
 	}
-	ws.call.run(ws.clipJob.parts, &ws.clipJob)
+	switch {
+	case !batched:
+		ws.clipJob.stage = attendAll
+		ws.call.run(ws.clipJob.parts, &ws.clipJob)
+	case dr.on(p) || dr.on(p/2): // dropout draws stay in clip order: only in_proj is batched
+		ws.rowsProduct(B*Tp, ws.clipJob.lstmOut, D, w.mha.inW, w.mha.inB, ws.qkv, 3*D)
+		ws.clipJob.stage = attendQKV
+		ws.call.run(ws.clipJob.parts, &ws.clipJob)
+	default: // in_proj, out_proj and pooling's first Linear over the batch's rows
+		ws.rowsProduct(B*Tp, ws.clipJob.lstmOut, D, w.mha.inW, w.mha.inB, ws.qkv, 3*D)
+		ws.clipJob.stage = attendHeads
+		ws.call.run(ws.clipJob.parts, &ws.clipJob)
+		ws.rowsProduct(B*Tp, ws.ctx, D, w.mha.outW, w.mha.outB, ws.attnOut, D)
+		ws.clipJob.stage = attendNorm
+		ws.call.run(ws.clipJob.parts, &ws.clipJob)
+		pre := ws.poolHid
+		if train {
+			pre = tb.poolPre
+		}
+		ws.rowsProduct(B*Tp, ws.attended, D, w.pool.w0, w.pool.b0, pre, cfg.PoolDim())
+		ws.clipJob.stage = attendPool
+		ws.call.run(ws.clipJob.parts, &ws.clipJob)
+	}
 
 	// 5. classifier on the pooled vectors of the whole batch.
 	act := ws.pooled

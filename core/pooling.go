@@ -22,6 +22,13 @@ type poolingBuffers[T Float] struct {
 func poolingForward[T Float](w poolingWeights[T], x []T, r, D, P int, a poolingBuffers[T], pooled []T,
 	dr *dropper, p float64, par ...*parLinear[T]) {
 	linearPar(firstPar(par), a.pre, x, w.w0, w.b0, r, D, P)
+	poolingAfterLinear(w, x, r, D, P, a, pooled, dr, p)
+}
+
+// poolingAfterLinear is poolingForward after its first Linear product (a.pre holds it; the
+// forward computes it for a whole batch at once when that is faster).
+func poolingAfterLinear[T Float](w poolingWeights[T], x []T, r, D, P int, a poolingBuffers[T], pooled []T,
+	dr *dropper, p float64) {
 	layerNormForward(a.hid, a.pre, w.lnW, w.lnB, r, P, a.lnMean, a.lnRstd)
 	tanhForward(a.hid[:r*P])
 	h := dropoutForward(dr, p, a.hdrop, a.hid[:r*P], a.hmask)
