@@ -31,12 +31,43 @@ func FromBF16(dst []float32, src []uint16) {
 	C.tk_from_bf16((*C.float)(&dst[0]), (*C.uint16_t)(unsafe.Pointer(&src[0])), C.long(len(src)))
 }
 
-// RecurrentProductBF16 is RecurrentProduct with W [M, K] stored as bfloat16 (ToBF16): y[r·M + j]
-// = Σ_k x[r·K + k]·float32(w[j·K + k]) for r < a, j < M. The weights are widened to float32 in
-// registers and accumulated in float32 exactly as RecurrentProduct does, so the result is
-// bitwise RecurrentProduct's on FromBF16(w), on every code path (x is not rounded), and does not
-// depend on a, the tile a row falls in, or a split of M. Unlike RecurrentProduct it is the
-// faster choice for every a (there is no bf16 BLAS to fall back to), including on the generic path.
+// PackBF16 rounds W [M, K] (row-major float32) to bfloat16 as ToBF16 does and stores it in
+// RecurrentProductBF16's layout, M·K values in dst: in each row, each whole block of 32 columns
+// k0 … k0+31 as 16 pairs (w[k0+i], w[k0+16+i]), i < 16, and the columns after the last whole
+// block in order (so a 512-bit load widens to two float32 vectors with a shift and a mask, no
+// shuffle). Rows are packed independently: rows j0 … j1 of W are dst[j0·K : j1·K].
+func PackBF16(dst []uint16, src []float32, M, K int) {
+	if M < 0 || K < 0 {
+		panic(fmt.Sprintf("kernels: PackBF16 with M=%d K=%d", M, K))
+	}
+	if M == 0 || K == 0 {
+		return
+	}
+	need("PackBF16 src", len(src), M*K)
+	need("PackBF16 dst", len(dst), M*K)
+	C.tk_pack_bf16((*C.uint16_t)(unsafe.Pointer(&dst[0])), (*C.float)(&src[0]), C.long(M), C.long(K))
+}
+
+// UnpackBF16 widens a PackBF16 matrix back to float32 W [M, K] (exact).
+func UnpackBF16(dst []float32, src []uint16, M, K int) {
+	if M < 0 || K < 0 {
+		panic(fmt.Sprintf("kernels: UnpackBF16 with M=%d K=%d", M, K))
+	}
+	if M == 0 || K == 0 {
+		return
+	}
+	need("UnpackBF16 src", len(src), M*K)
+	need("UnpackBF16 dst", len(dst), M*K)
+	C.tk_unpack_bf16((*C.float)(&dst[0]), (*C.uint16_t)(unsafe.Pointer(&src[0])), C.long(M), C.long(K))
+}
+
+// RecurrentProductBF16 is RecurrentProduct with W [M, K] stored as bfloat16 in PackBF16's
+// layout: y[r·M + j] = Σ_k x[r·K + k]·W[j, k] for r < a, j < M. The weights are widened to
+// float32 in registers and accumulated in float32 exactly as RecurrentProduct does, so the
+// result is bitwise RecurrentProduct's on UnpackBF16(w), on every code path (x is not rounded),
+// and does not depend on a, the tile a row falls in, or a split of M (by rows of w). Unlike
+// RecurrentProduct it is the faster choice for every a (there is no bf16 BLAS to fall back to),
+// including on the generic path.
 func RecurrentProductBF16(y []float32, w []uint16, M, K int, x []float32, a int) {
 	if M < 0 || K < 0 || a < 0 {
 		panic(fmt.Sprintf("kernels: RecurrentProductBF16 with M=%d K=%d a=%d", M, K, a))

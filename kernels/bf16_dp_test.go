@@ -24,8 +24,9 @@ func TestBF16DotAccuracy(t *testing.T) {
 	for i := range w32 {
 		w32[i] = float32((2*rng.Float64() - 1) * bound)
 	}
-	w := make([]uint16, M*K)
+	w, wp := make([]uint16, M*K), make([]uint16, M*K)
 	ToBF16(w, w32)
+	PackBF16(wp, w32, M, K)
 	wide := make([]float32, M*K)
 	FromBF16(wide, w)
 	for _, a := range []int{1, 5} {
@@ -38,7 +39,7 @@ func TestBF16DotAccuracy(t *testing.T) {
 		xr := make([]float32, len(x))
 		FromBF16(xr, xb)
 		yw, yd, yf := make([]float32, a*M), make([]float32, a*M), make([]float32, a*M)
-		RecurrentProductBF16(yw, w, M, K, x, a)
+		RecurrentProductBF16(yw, wp, M, K, x, a)
 		recurrentProductBF16Dot(yd, w, M, K, x, a)
 		RecurrentProduct(yf, w32, M, K, x, a)
 		type acc struct{ maxD, sumD2 float64 }
@@ -90,8 +91,9 @@ func BenchmarkBF16Dot(b *testing.B) {
 	const M, K = 3072, 768
 	rng := rand.New(rand.NewPCG(5, 6))
 	w32 := randSlice(rng, M*K, 0.03)
-	w := make([]uint16, M*K)
+	w, wp := make([]uint16, M*K), make([]uint16, M*K)
 	ToBF16(w, w32)
+	PackBF16(wp, w32, M, K)
 	x := randSlice(rng, 64*K, 1)
 	y := make([]float32, 64*M)
 	for _, a := range []int{1, 2, 4, 8, 16, 64} {
@@ -101,7 +103,7 @@ func BenchmarkBF16Dot(b *testing.B) {
 				t0 := time.Now()
 				RecurrentProduct(y, w32, M, K, x, a)
 				t1 := time.Now()
-				RecurrentProductBF16(y, w, M, K, x, a)
+				RecurrentProductBF16(y, wp, M, K, x, a)
 				t2 := time.Now()
 				recurrentProductBF16Dot(y, w, M, K, x, a)
 				td += time.Since(t2)

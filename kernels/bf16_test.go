@@ -83,17 +83,51 @@ func TestToBF16(t *testing.T) {
 	}
 }
 
+// PackBF16's layout, element by element, and UnpackBF16 as its inverse.
+func TestPackBF16(t *testing.T) {
+	rng := rand.New(rand.NewPCG(25, 26))
+	for _, K := range []int{1, 15, 16, 31, 32, 33, 48, 64, 77, 768} {
+		const M = 3
+		src := randSlice(rng, M*K, 1)
+		plain := make([]uint16, M*K)
+		ToBF16(plain, src)
+		p := make([]uint16, M*K)
+		PackBF16(p, src, M, K)
+		K32 := K / 32 * 32
+		for j := 0; j < M; j++ {
+			for k := 0; k < K; k++ {
+				at := j*K + k
+				if k < K32 {
+					b, i := k/32*32, k%32
+					at = j*K + b + 2*(i%16) + i/16
+				}
+				if p[at] != plain[j*K+k] {
+					t.Fatalf("K=%d: W[%d,%d] is at %d? found %#x, want %#x", K, j, k, at, p[at], plain[j*K+k])
+				}
+			}
+		}
+		back, wide := make([]float32, M*K), make([]float32, M*K)
+		UnpackBF16(back, p, M, K)
+		FromBF16(wide, plain)
+		for i := range back {
+			if math.Float32bits(back[i]) != math.Float32bits(wide[i]) {
+				t.Fatalf("K=%d: UnpackBF16 element %d = %v, want %v", K, i, back[i], wide[i])
+			}
+		}
+	}
+}
+
 func TestRecurrentProductBF16(t *testing.T) {
 	rng := rand.New(rand.NewPCG(23, 24))
 	levels(t, func(l int) {
 		for _, M := range []int{1, 3, 4, 7, 13, 64} {
-			for _, K := range []int{1, 5, 8, 16, 17, 37, 768} {
+			for _, K := range []int{1, 5, 8, 16, 17, 37, 48, 63, 64, 100, 768} {
 				for a := 1; a <= 20; a++ {
 					w32 := randSlice(rng, M*K, 1)
 					w := make([]uint16, M*K)
-					ToBF16(w, w32)
+					PackBF16(w, w32, M, K)
 					wide := make([]float32, M*K)
-					FromBF16(wide, w)
+					UnpackBF16(wide, w, M, K)
 					x := randSlice(rng, a*K, 1)
 					y := make([]float32, a*M+3)
 					y[a*M], y[a*M+1], y[a*M+2] = 7, 7, 7
@@ -192,7 +226,7 @@ func BenchmarkRecurrentProductBF16(b *testing.B) {
 	rng := rand.New(rand.NewPCG(5, 6))
 	w32 := randSlice(rng, M*K, 0.03)
 	w := make([]uint16, M*K)
-	ToBF16(w, w32)
+	PackBF16(w, w32, M, K)
 	x := randSlice(rng, 64*K, 1)
 	y := make([]float32, 64*M)
 	levels(b, func(l int) {
