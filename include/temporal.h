@@ -445,7 +445,7 @@ typedef enum temporal_precision {
  * bits) and runs the recurrent products h·W_hh^T on those weights widened to float32, with
  * float32 accumulation; the hidden state and every other weight and product stay float32. At
  * batch 1 the recurrence reads each W_hh from cache once per frame, so halving its bytes makes a
- * predict faster; the price is accuracy: logits move by about 1e-3 of their largest magnitude
+ * predict faster; the price is accuracy: logits move by up to ~2e-3 of their largest magnitude
  * (README, "Reduced precision", has the measured numbers). TEMPORAL_PRECISION_FLOAT32 (the
  * default) gives bitwise the results of a model never switched.
  * The setting belongs to this handle only: it is not saved by temporal_model_save (files always

@@ -98,7 +98,8 @@ struct Features {
 enum class Padding { masked = TEMPORAL_PADDING_MASKED, reference = TEMPORAL_PADDING_REFERENCE };
 
 // The arithmetic of a model's CPU predicts (temporal_model_set_precision): float32 (default), or
-// the opt-in bf16 recurrent weights (faster at batch 1, logits within ~1e-3 of float32's).
+// the opt-in bf16 recurrent weights (faster at batch 1; logits move by up to ~2e-3 of their
+// largest magnitude).
 enum class Precision {
     float32 = TEMPORAL_PRECISION_FLOAT32,
     bf16_recurrent = TEMPORAL_PRECISION_BF16_RECURRENT

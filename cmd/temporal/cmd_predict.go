@@ -37,7 +37,7 @@ func runPredict(argv []string, stdout, stderr io.Writer) int {
 	fs.StringVar(&f.outputPath, "output", "", "output float32 .npy [B,C] ([C] for one clip); without it a line per clip is printed")
 	fs.BoolVar(&f.asJSON, "json", false, "print the predictions (and with --explain the top frames) as JSON")
 	fs.StringVar(&f.device, "device", "cpu", "cpu, cuda or cuda:N (the N-th visible GPU; one model, no --tta)")
-	fs.StringVar(&f.precision, "precision", "float32", "float32 (exact), or bf16: the LSTM's recurrent weights rounded to bfloat16, float32 accumulation (CPU; faster at batch 1, logits within ~1e-3 of float32's)")
+	fs.StringVar(&f.precision, "precision", "float32", "float32 (exact), or bf16: the LSTM's recurrent weights rounded to bfloat16, float32 accumulation (CPU; faster at batch 1, logits within ~2e-3 of their largest magnitude of float32's)")
 	pos, code, ok := parse(fs, "predict", predictArgs, argv, stdout, stderr)
 	if !ok {
 		return code

@@ -450,7 +450,7 @@ class Model:
         """Select the arithmetic of later CPU predicts on this model: ``"float32"`` (the default,
         PyTorch's arithmetic, bitwise as a model never switched) or ``"bf16"`` (opt-in: the LSTM's
         recurrent weights W_hh rounded once to bfloat16, products accumulated in float32; faster
-        at batch 1, logits within ~1e-3 of their largest magnitude of float32's). Applies to
+        at batch 1, logits within ~2e-3 of their largest magnitude of float32's). Applies to
         :meth:`predict`, :meth:`predict_proba` (TTA included) and :func:`ensemble_predict_proba`.
         Not saved with the model. Safe while other threads predict on it.
 
