@@ -188,7 +188,7 @@ func (s *capiSession) freeAll() {
 }
 
 func (s *capiSession) op() {
-	switch s.r.u8() % 8 {
+	switch s.r.u8() % 9 {
 	case 0:
 		s.create()
 	case 1, 7:
@@ -203,6 +203,27 @@ func (s *capiSession) op() {
 		s.setClassNames()
 	case 6:
 		s.free()
+	case 8:
+		s.precision()
+	}
+}
+
+// precision sets a precision (valid or not) on some handle, then reads it back.
+func (s *capiSession) precision() {
+	h := s.handle()
+	p := int32(s.r.u8()%4) - 1 // -1, 0, 1, 2
+	st, msg := ccall(tgo_model_set_precision, h, p)
+	s.check("set_precision", st, msg, stInvalidArgument, stBadHandle)
+	live := s.isLive(h)
+	valid := p == 0 || p == 1
+	if (st == stOK) != (live && valid) {
+		s.t.Fatalf("set_precision(%#x, %d) = %d (live %v): %s", h, p, st, live, msg)
+	}
+	got := int32(-7)
+	st, msg = ccall(tgo_model_get_precision, h, unsafe.Pointer(&got))
+	s.check("get_precision", st, msg, stBadHandle)
+	if (st == stOK) != live || (live && valid && got != p) || (live && got != 0 && got != 1) {
+		s.t.Fatalf("get_precision(%#x) = %d, %d after setting %d: %s", h, st, got, p, msg)
 	}
 }
 
