@@ -1,6 +1,7 @@
 package core
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -59,7 +60,7 @@ func BenchmarkBackwardAB(b *testing.B) {
 	for _, v := range []struct {
 		name string
 		set  func(bool)
-	}{} {
+	}{{"gemmnn", func(on bool) { useGemmNN = on }}, {"tanh", func(on bool) { useTanhKernel = on }}} {
 		b.Run(v.name, func(b *testing.B) {
 			defer v.set(true)
 			step := lossAndGradStep(b, 48, 64)
@@ -75,6 +76,41 @@ func BenchmarkBackwardAB(b *testing.B) {
 			b.ReportMetric(t[0].Seconds()/float64(b.N), "s/on")
 			b.ReportMetric(t[1].Seconds()/float64(b.N), "s/off")
 			b.ReportMetric(t[1].Seconds()/t[0].Seconds(), "off/on")
+		})
+	}
+}
+
+// BenchmarkDhProduct compares the backward's per-step dh = dgates·W_hh (W_hh [3072, 768]) on
+// kernels.GemmNN and on OpenBLAS, alternated per iteration; GFLOP/s of each.
+func BenchmarkDhProduct(b *testing.B) {
+	H := 768
+	G := 4 * H
+	rng := rand.New(rand.NewPCG(1, 2))
+	whh := make([]float32, G*H)
+	for i := range whh {
+		whh[i] = float32(rng.NormFloat64())
+	}
+	for _, a := range []int{1, 4, 16, 48} {
+		b.Run(fmt.Sprint(a), func(b *testing.B) {
+			drec, dh := make([]float32, a*G), make([]float32, a*H)
+			for i := range drec {
+				drec[i] = float32(rng.NormFloat64())
+			}
+			var t [2]time.Duration
+			for i := 0; i < b.N; i++ {
+				for k, on := range []bool{true, false} {
+					useGemmNN = on
+					t0 := time.Now()
+					for range 20 {
+						dhProduct(dh, drec, whh, H, a)
+					}
+					t[k] += time.Since(t0)
+				}
+			}
+			useGemmNN = true
+			fl := 2 * float64(a*G*H) * 20 * float64(b.N) / 1e9
+			b.ReportMetric(fl/t[0].Seconds(), "GFLOP/s-kernel")
+			b.ReportMetric(fl/t[1].Seconds(), "GFLOP/s-blas")
 		})
 	}
 }

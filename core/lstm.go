@@ -1,5 +1,7 @@
 package core
 
+import "libtemporal/kernels"
+
 // lstmWeights are one direction of one nn.LSTM layer: weight_ih [4H, in], weight_hh [4H, H],
 // bias_ih and bias_hh [4H]; gate rows in PyTorch's order i, f, g, o.
 type lstmWeights[T Float] struct {
@@ -134,23 +136,38 @@ func lstmDirectionBackward[T Float](w, gw lstmWeights[T], lb *lstmBatch, in []T,
 	}
 }
 
+// useTanhKernel enables lstmCellBackward's vector tanh; only the A/B benchmark turns it off.
+var useTanhKernel = true
+
 // lstmCellBackward: from dh (gradient of h_t, recurrent part included) and dc (gradient of c_t
 // from the next step) writes dg [4H], the gradients of the gate pre-activations, and replaces
-// dc with the gradient of c_{t−1}. cPrev nil means zero initial state.
+// dc with the gradient of c_{t−1}. cPrev nil means zero initial state. tanh(c_t) is computed
+// first into dg's i part (each value is read before it is overwritten): for float32 by the
+// kernels' vector tanh (≤ 1 ulp), which is the cost of this function otherwise.
 func lstmCellBackward[T Float](gates, c, cPrev, dh, dc, dg []T, H int) {
 	gi, gf, gg, gO := gates[0:H], gates[H:2*H], gates[2*H:3*H], gates[3*H:4*H]
+	dgi, dgf, dgg, dgo := dg[0:H], dg[H:2*H], dg[2*H:3*H], dg[3*H:4*H]
+	c, dh, dc = c[:H], dh[:H], dc[:H]
+	tcs := dgi
+	if t32, ok := any(tcs).([]float32); ok && useTanhKernel {
+		kernels.Tanh(t32, any(c).([]float32))
+	} else {
+		for j, v := range c {
+			tcs[j] = tanh(v)
+		}
+	}
 	for j := 0; j < H; j++ {
 		i, f, g, o := gi[j], gf[j], gg[j], gO[j]
-		tc := tanh(c[j])
+		tc := tcs[j]
 		dcj := dc[j] + dh[j]*o*(1-tc*tc)
 		var cp T
 		if cPrev != nil {
 			cp = cPrev[j]
 		}
-		dg[j] = dcj * g * i * (1 - i)
-		dg[H+j] = dcj * cp * f * (1 - f)
-		dg[2*H+j] = dcj * i * (1 - g*g)
-		dg[3*H+j] = dh[j] * tc * o * (1 - o)
+		dgi[j] = dcj * g * i * (1 - i)
+		dgf[j] = dcj * cp * f * (1 - f)
+		dgg[j] = dcj * i * (1 - g*g)
+		dgo[j] = dh[j] * tc * o * (1 - o)
 		dc[j] = dcj * f
 	}
 }

@@ -1,5 +1,7 @@
 package core
 
+import "libtemporal/kernels"
+
 // The LSTM layers' backward over the whole batch (issue 5's training step). The per-step work
 // (cell backward, dh = dgates·W_hh for the active clips) stays a loop over steps; everything
 // else is done as products over every valid row of the batch at once, in a packed row order —
@@ -40,6 +42,20 @@ func packedOffsets(pos []int, lb *lstmBatch) {
 		pos[b+1] = pos[b] + lb.n[b]
 	}
 }
+
+// dhProduct computes dh[a, H] = drec[a, 4H] · W_hh [4H, H]: for float32 on kernels.GemmNN,
+// which reads W_hh once for all a rows (OpenBLAS re-packs it on every step), else by gemm.
+func dhProduct[T Float](dh, drec, whh []T, H, a int) {
+	G := 4 * H
+	if d, ok := any(dh).([]float32); ok && useGemmNN &&
+		kernels.GemmNN(d, H, any(drec).([]float32), G, any(whh).([]float32), H, a, H, G) {
+		return
+	}
+	gemm(false, false, a, H, G, 1, drec, G, whh, H, 0, dh, H)
+}
+
+// useGemmNN enables dhProduct's kernel route; only the A/B benchmark turns it off.
+var useGemmNN = true
 
 // lstmBackwardSteps is the step loop of one direction's backward (BPTT over each clip's own
 // length). It writes the gate pre-activation gradients into dgates, which may be gates itself
@@ -83,7 +99,7 @@ func lstmBackwardSteps[T Float](w lstmWeights[T], lb *lstmBatch, pos []int, D, o
 			copy(dgates[row*G:row*G+G], drec[r*G:r*G+G])
 		}
 		// dh_{prev}[a, H] = dgates[a, 4H] · W_hh [4H, H]
-		gemm(false, false, a, H, G, 1, drec, G, w.whh, H, 0, dh, H)
+		dhProduct(dh, drec, w.whh, H, a)
 	}
 	// Pack: clip b's rows move down to pos[b] (pos[b] ≤ b·Tp and pos[b+1] ≤ (b+1)·Tp, so no
 	// row is overwritten before it has moved).
