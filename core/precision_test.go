@@ -351,36 +351,41 @@ func TestPrecisionErrorDefaultConfig(t *testing.T) {
 	}
 }
 
-// BenchmarkPrecisionAB: one default-config clip (B = 1, T = 64), float32 and bf16 forwards
-// alternated in one process, each iteration one of each; reports both times and their ratio.
+// BenchmarkPrecisionAB: default-config clips of T = 64 (B = 1, and B = 8 with lengths in
+// [32, 64]), float32 and bf16 forwards alternated in one process, order swapped every iteration;
+// reports both times per forward and their ratio.
 func BenchmarkPrecisionAB(b *testing.B) {
-	m, x, _ := benchSetup(b, 1, 64, false)
-	logits := make([]float32, m.cfg.NumClasses)
-	run := func(p Precision) time.Duration {
-		if err := m.SetPrecision(p); err != nil {
-			b.Fatal(err)
-		}
-		t0 := time.Now()
-		if err := m.Forward(x, 1, 64, nil, PaddingMasked, logits, nil); err != nil {
-			b.Fatal(err)
-		}
-		return time.Since(t0)
+	for _, B := range []int{1, 8} {
+		b.Run(fmt.Sprintf("B=%d", B), func(b *testing.B) {
+			m, x, lengths := benchSetup(b, B, 64, B > 1)
+			logits := make([]float32, B*m.cfg.NumClasses)
+			run := func(p Precision) time.Duration {
+				if err := m.SetPrecision(p); err != nil {
+					b.Fatal(err)
+				}
+				t0 := time.Now()
+				if err := m.Forward(x, B, 64, lengths, PaddingMasked, logits, nil); err != nil {
+					b.Fatal(err)
+				}
+				return time.Since(t0)
+			}
+			run(PrecisionFloat32)
+			run(PrecisionBF16Recurrent)
+			b.ResetTimer()
+			var t32, t16 time.Duration
+			for i := 0; i < b.N; i++ {
+				if i%2 == 0 {
+					t32 += run(PrecisionFloat32)
+					t16 += run(PrecisionBF16Recurrent)
+				} else {
+					t16 += run(PrecisionBF16Recurrent)
+					t32 += run(PrecisionFloat32)
+				}
+			}
+			n := float64(b.N)
+			b.ReportMetric(t32.Seconds()/n*1e3, "f32-ms")
+			b.ReportMetric(t16.Seconds()/n*1e3, "bf16-ms")
+			b.ReportMetric(t16.Seconds()/t32.Seconds(), "bf16/f32")
+		})
 	}
-	run(PrecisionFloat32)
-	run(PrecisionBF16Recurrent)
-	b.ResetTimer()
-	var t32, t16 time.Duration
-	for i := 0; i < b.N; i++ {
-		if i%2 == 0 {
-			t32 += run(PrecisionFloat32)
-			t16 += run(PrecisionBF16Recurrent)
-		} else {
-			t16 += run(PrecisionBF16Recurrent)
-			t32 += run(PrecisionFloat32)
-		}
-	}
-	n := float64(b.N)
-	b.ReportMetric(t32.Seconds()/n*1e3, "f32-ms")
-	b.ReportMetric(t16.Seconds()/n*1e3, "bf16-ms")
-	b.ReportMetric(t16.Seconds()/t32.Seconds(), "bf16/f32")
 }
