@@ -3,42 +3,72 @@ package core
 import (
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"testing"
 	"time"
 )
 
 // benchLossAndGrad times one training step's forward + backward (dropout on, masked padding,
-// mixed lengths) at the default config. Compare with BenchmarkForward* of the same shape: a
-// backward costs about twice a forward in matrix products.
+// mixed lengths) at the default config, and in the same iterations OpenBLAS's sgemm rate on a
+// large product (3072×1536·1536×3072) on one thread and on two at once (two such products
+// concurrently, the pool's rate on 2 cores). Reported: s/step; step-GFLOP/s, the step's useful
+// FLOPs (3 × the forward's FLOPs of each clip's own length) per second; the sgemm rates; and
+// step/sgemm2, the step's rate as a share of the two-thread sgemm rate (issue 5: > 0.5).
 func benchLossAndGrad(b *testing.B, B, T int) {
-	step := lossAndGradStep(b, B, T)
+	step, lengths := lossAndGradStep(b, B, T)
+	cfg := DefaultConfig()
+	var flops float64
+	for _, n := range lengths {
+		flops += 3 * forwardFLOPs(cfg, 1, int(n))
+	}
+	const gm, gn, gk = 3072, 3072, 1536
+	rng := rand.New(rand.NewPCG(5, 6))
+	ga, gb := make([]float32, gm*gk), make([]float32, gk*gn)
+	for i := range ga {
+		ga[i] = float32(rng.NormFloat64())
+	}
+	for i := range gb {
+		gb[i] = float32(rng.NormFloat64())
+	}
+	gc := [2][]float32{make([]float32, gm*gn), make([]float32, gm*gn)}
+	var st, sg1, sg2 time.Duration
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
+		t0 := time.Now()
 		step()
+		t1 := time.Now()
+		gemm(false, false, gm, gn, gk, 1, ga, gk, gb, gn, 0, gc[0], gn)
+		t2 := time.Now()
+		var wg sync.WaitGroup
+		for p := range 2 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				gemm(false, false, gm, gn, gk, 1, ga, gk, gb, gn, 0, gc[p], gn)
+			}()
+		}
+		wg.Wait()
+		st, sg1, sg2 = st+t1.Sub(t0), sg1+t2.Sub(t1), sg2+time.Since(t2)
 	}
-	b.ReportMetric(b.Elapsed().Seconds()/float64(b.N), "s/step")
+	n := float64(b.N)
+	f := 2 * float64(gm) * gn * gk
+	rate, rate1, rate2 := flops/(st.Seconds()/n), f/(sg1.Seconds()/n), 2*f/(sg2.Seconds()/n)
+	b.ReportMetric(st.Seconds()/n, "s/step")
+	b.ReportMetric(rate/1e9, "step-GFLOP/s")
+	b.ReportMetric(rate1/1e9, "sgemm1-GFLOP/s")
+	b.ReportMetric(rate2/1e9, "sgemm2-GFLOP/s")
+	b.ReportMetric(rate/rate2, "step/sgemm2")
 }
 
-// lossAndGradStep sets up benchLossAndGrad's model and batch, runs one warm-up step and returns
-// the step.
-func lossAndGradStep(b *testing.B, B, T int) func() {
-	cfg := DefaultConfig()
-	m, err := NewModelInit(cfg, 1)
-	if err != nil {
-		b.Fatal(err)
-	}
-	rng := rand.New(rand.NewPCG(1, 2))
-	x := make([]float32, B*T*cfg.FeatureDim)
-	for i := range x {
-		x[i] = float32(rng.NormFloat64())
-	}
-	lengths := make([]int32, B)
+// lossAndGradStep sets up benchLossAndGrad's model and batch (benchSetup's, with lengths),
+// runs one warm-up step and returns the step and the lengths.
+func lossAndGradStep(b *testing.B, B, T int) (func(), []int32) {
+	m, x, lengths := benchSetup(b, B, T, true)
+	rng := rand.New(rand.NewPCG(7, 8))
 	labels := make([]int64, B)
-	for i := range lengths {
-		lengths[i] = int32(T/2 + rng.IntN(T/2+1))
-		labels[i] = int64(rng.IntN(cfg.NumClasses))
+	for i := range labels {
+		labels[i] = int64(rng.IntN(m.cfg.NumClasses))
 	}
-	lengths[0] = int32(T)
 	g := NewGrads(m)
 	opt := TrainStepOptions{Dropout: true, RNG: rand.New(rand.NewPCG(3, 4)), Loss: DefaultLossConfig()}
 	step := func() {
@@ -47,7 +77,7 @@ func lossAndGradStep(b *testing.B, B, T int) func() {
 		}
 	}
 	step()
-	return step
+	return step, lengths
 }
 
 func BenchmarkLossAndGradB8T64(b *testing.B)  { benchLossAndGrad(b, 8, 64) }
@@ -63,7 +93,7 @@ func BenchmarkBackwardAB(b *testing.B) {
 	}{{"gemmnn", func(on bool) { useGemmNN = on }}, {"tanh", func(on bool) { useTanhKernel = on }}} {
 		b.Run(v.name, func(b *testing.B) {
 			defer v.set(true)
-			step := lossAndGradStep(b, 48, 64)
+			step, _ := lossAndGradStep(b, 48, 64)
 			var t [2]time.Duration
 			for i := 0; i < b.N; i++ {
 				for k, on := range []bool{true, false} {
