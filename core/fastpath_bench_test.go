@@ -147,35 +147,52 @@ func BenchmarkRecurrentVsBLAS(b *testing.B) {
 // BenchmarkForwardT: cost against T at B=1 (issue 5: near-linear in T; attention's T² part is
 // reported as its share of the FLOPs).
 func BenchmarkForwardT(b *testing.B) {
+	for _, T := range []int{16, 32, 64, 128, 256, 512, 1024} {
+		b.Run(fmt.Sprintf("T=%d", T), func(b *testing.B) { benchForwardShape(b, 1, T) })
+	}
+}
+
+// BenchmarkForwardBSweep: cost against B at T=64 (issue 5: near-linear in B; per clip it falls
+// as the products grow from skinny to batched).
+func BenchmarkForwardBSweep(b *testing.B) {
+	for _, B := range []int{1, 2, 4, 8, 16, 32, 48, 64} {
+		b.Run(fmt.Sprintf("B=%d", B), func(b *testing.B) { benchForwardShape(b, B, 64) })
+	}
+}
+
+var sweepModel *Model
+
+func benchForwardShape(b *testing.B, B, T int) {
 	cfg := DefaultConfig()
-	m, err := NewModelInit(cfg, 1)
-	if err != nil {
+	if sweepModel == nil {
+		m, err := NewModelInit(cfg, 1)
+		if err != nil {
+			b.Fatal(err)
+		}
+		sweepModel = m
+	}
+	m := sweepModel
+	rng := rand.New(rand.NewPCG(3, uint64(B*T)))
+	x := make([]float32, B*T*cfg.FeatureDim)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	logits := make([]float32, B*cfg.NumClasses)
+	if err := m.Forward(x, B, T, nil, PaddingMasked, logits, nil); err != nil {
 		b.Fatal(err)
 	}
-	for _, T := range []int{16, 32, 64, 128, 256, 512, 1024} {
-		b.Run(fmt.Sprintf("T=%d", T), func(b *testing.B) {
-			rng := rand.New(rand.NewPCG(3, uint64(T)))
-			x := make([]float32, T*cfg.FeatureDim)
-			for i := range x {
-				x[i] = float32(rng.NormFloat64())
-			}
-			logits := make([]float32, cfg.NumClasses)
-			if err := m.Forward(x, 1, T, nil, PaddingMasked, logits, nil); err != nil {
-				b.Fatal(err)
-			}
-			b.ResetTimer()
-			for i := 0; i < b.N; i++ {
-				if err := m.Forward(x, 1, T, nil, PaddingMasked, logits, nil); err != nil {
-					b.Fatal(err)
-				}
-			}
-			s := b.Elapsed().Seconds() / float64(b.N)
-			f := forwardFLOPs(cfg, 1, T)
-			b.ReportMetric(s*1e6/float64(T), "us/frame")
-			b.ReportMetric(f/s/1e9, "GFLOP/s")
-			b.ReportMetric(2*2*float64(T*T*cfg.D())/f, "attnT2-share")
-		})
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		if err := m.Forward(x, B, T, nil, PaddingMasked, logits, nil); err != nil {
+			b.Fatal(err)
+		}
 	}
+	s := b.Elapsed().Seconds() / float64(b.N)
+	f := forwardFLOPs(cfg, B, T)
+	b.ReportMetric(s*1e3/float64(B), "ms/clip")
+	b.ReportMetric(s*1e6/float64(B*T), "us/frame")
+	b.ReportMetric(f/s/1e9, "GFLOP/s")
+	b.ReportMetric(2*2*float64(T*T*cfg.D())/(f/float64(B)), "attnT2-share")
 }
 
 // BenchmarkFastPathAB: each optional fast-path switch on and off, alternated per iteration in
