@@ -24,18 +24,31 @@ func ClipGradNorm(grads []float32, segments [][]float32, maxNorm float64) (total
 	if coef > 1 {
 		coef = 1
 	}
-	for i := range grads {
-		grads[i] = float32(grads[i] * coef)
-	}
+	parallelRanges(len(grads), 1<<18, func(lo, hi int) {
+		for i, g := range grads[lo:hi] {
+			grads[lo+i] = float32(g * coef)
+		}
+	})
 	return total, coef, nil
 }
 
 // GradNorm is the total norm ClipGradNorm uses: torch.norm of the stacked per-tensor torch.norms.
+// The per-tensor norms run on the pool: part p takes the tensors that start in its share of
+// the elements; each norm is computed the same way whichever part does it.
 func GradNorm(segments [][]float32) float32 {
 	norms := make([]float32, len(segments))
+	starts := make([]int, len(segments)+1)
 	for i, s := range segments {
-		norms[i] = torch2Norm(s)
+		starts[i+1] = starts[i] + len(s)
 	}
+	n := starts[len(segments)]
+	parallelRanges(n, 1<<18, func(lo, hi int) {
+		for i, s := range segments {
+			if starts[i] >= lo && starts[i] < hi { // empty tensors at the end keep norm 0
+				norms[i] = torch2Norm(s)
+			}
+		}
+	})
 	return torch2Norm(norms)
 }
 
@@ -52,7 +65,11 @@ func torch2Norm(x []float32) float32 {
 	d := 0
 	for ; d < n-n%lanes; d += lanes {
 		for j := 0; j < lanes; j++ {
-			acc[j] = fma32(x[d+j], x[d+j], acc[j])
+			r, ok := fma32Fast(x[d+j], x[d+j], acc[j])
+			if !ok {
+				r = fma32Careful(x[d+j], x[d+j], acc[j])
+			}
+			acc[j] = r
 		}
 	}
 	s := acc[0]

@@ -50,25 +50,59 @@ func (o *AdamW) Update(params, grads []float32, lr float64) {
 	o.Step++
 	c := o.Cfg
 	t := float64(o.Step)
-	decay := float32(1 - lr*c.WeightDecay)
-	b1 := float32(c.Beta1)
-	omb1 := float32(1 - c.Beta1)
-	b2 := float32(c.Beta2)
-	omb2 := float32(1 - c.Beta2)
 	bc1 := 1 - math.Pow(c.Beta1, t)
 	bc2 := 1 - math.Pow(c.Beta2, t)
-	bc2Sqrt := float32(math.Sqrt(bc2))
-	eps := float32(c.Eps)
-	negStep := float32(-lr / bc1)
-	m, v := o.ExpAvg, o.ExpAvgSq
-	for i, g := range grads {
-		p := float32(params[i] * decay)
-		mi := fma32(g, omb1, float32(m[i]*b1))
-		vi := fma32(float32(omb2*g), g, float32(v[i]*b2))
+	u := adamwUpdate{params: params, grads: grads, m: o.ExpAvg, v: o.ExpAvgSq,
+		decay: float32(1 - lr*c.WeightDecay), b1: float32(c.Beta1), omb1: float32(1 - c.Beta1),
+		b2: float32(c.Beta2), omb2: float32(1 - c.Beta2), bc2Sqrt: float32(math.Sqrt(bc2)),
+		eps: float32(c.Eps), negStep: float32(-lr / bc1)}
+	parallelRanges(len(params), 1<<18, u.run)
+}
+
+// adamwUpdate is one Update's constants and tensors; run updates elements [lo, hi). Elements
+// are independent, so any split over the pool gives the same bits.
+type adamwUpdate struct {
+	params, grads, m, v                              []float32
+	decay, b1, omb1, b2, omb2, bc2Sqrt, eps, negStep float32
+}
+
+func (u *adamwUpdate) run(lo, hi int) {
+	params, m, v := u.params[lo:hi], u.m[lo:hi], u.v[lo:hi]
+	for i, g := range u.grads[lo:hi] {
+		p := float32(params[i] * u.decay)
+		mi, ok := fma32Fast(g, u.omb1, float32(m[i]*u.b1))
+		if !ok {
+			mi = fma32Careful(g, u.omb1, float32(m[i]*u.b1))
+		}
+		vi, ok := fma32Fast(float32(u.omb2*g), g, float32(v[i]*u.b2))
+		if !ok {
+			vi = fma32Careful(float32(u.omb2*g), g, float32(v[i]*u.b2))
+		}
 		m[i], v[i] = mi, vi
-		den := float32(sqrt32(vi)/bc2Sqrt) + eps
-		params[i] = p + float32(float32(negStep*mi)/den)
+		den := float32(sqrt32(vi)/u.bc2Sqrt) + u.eps
+		params[i] = p + float32(float32(u.negStep*mi)/den)
 	}
+}
+
+// rangeJob runs f over a fixed split of [0, n) on the pool (parallelRanges).
+type rangeJob struct {
+	n, parts int
+	f        func(lo, hi int)
+}
+
+func (j *rangeJob) do(part int) {
+	lo, hi := span(j.n, j.parts, part, 64)
+	if lo < hi {
+		j.f(lo, hi)
+	}
+}
+
+// parallelRanges calls f on contiguous ranges covering [0, n), of at least minPer elements
+// each, on the pool. For elementwise work only: the split depends on the thread setting.
+func parallelRanges(n, minPer int, f func(lo, hi int)) {
+	var c poolCall
+	j := rangeJob{n: n, parts: partsFor(n, minPer, NumThreads()), f: f}
+	c.run(j.parts, &j)
 }
 
 // sqrt32 is the correctly rounded float32 square root (the float64 root of a float32 rounds to
@@ -80,6 +114,26 @@ func sqrt32(x float32) float32 { return float32(math.Sqrt(float64(x))) }
 // value's float32 rounding when s lands exactly on a float32 midpoint, and then the sign of the
 // sum's rounding error (TwoSum) says which way the exact value lies.
 func fma32(a, b, c float32) float32 {
+	if r, ok := fma32Fast(a, b, c); ok {
+		return r
+	}
+	return fma32Careful(a, b, c)
+}
+
+// fma32Fast is fma32's fast path (inlined into the hot loops): s = RN64(a·b + c) (the product is
+// exact in float64, fused or not) rounds to the exact value's float32 rounding unless s is
+// exactly a float32 rounding midpoint (the low 29 bits of a normal float32-range s are then 1
+// followed by zeros): a midpoint strictly between the exact value and s would be a float64
+// nearer the exact value than s. Below float32's normal range the midpoints sit elsewhere: ok
+// is false there and at midpoints, and fma32Careful decides.
+func fma32Fast(a, b, c float32) (r float32, ok bool) {
+	s := float64(a)*float64(b) + float64(c)
+	u := math.Float64bits(s)
+	return float32(s), u&(1<<29-1) != 1<<28 && u&(1<<63-1) >= 0x3810000000000000 // |s| ≥ 2⁻¹²⁶
+}
+
+// fma32Careful is fma32 for every input: s's rounding error (TwoSum) decides at a midpoint.
+func fma32Careful(a, b, c float32) float32 {
 	p := float64(a) * float64(b) // exact
 	cf := float64(c)
 	s := p + cf
