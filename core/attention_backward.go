@@ -118,71 +118,81 @@ func mhaCoreBackward[T Float](dqkv, dctx []T, r, D, heads int, qkv, probs []T, d
 
 // attnBackward is steps 4–3 of backward: from tb.dpooled it accumulates the gradients of
 // attention_pooling, attention_norm and attention into gw and writes the LSTM output's gradient
-// into tb.dlayer[0] (each clip's r rows). The forward's buffers that only this backward reads
-// are reused once read: poolPre holds pooling.0's output gradient and qkv the gradient of qkv;
-// the rows past each clip's r rows of those, and of attended and ctx, are zeroed so that the
-// batch-wide products add nothing for them. dattended holds the gradient of attended, then that
-// of ctx.
+// into tb.dlayer[0] (each clip's r rows). The gradients live in a packed row order — clip 0's r₀
+// rows, then clip 1's, … (bs.apos) — so the batch-wide products do no work on padding rows;
+// ws.attnOut (not read by the backward) holds each product's activation operand packed. The
+// forward's buffers that only this backward reads are reused once read: poolPre holds
+// pooling.0's output gradient and qkv the gradient of qkv (packed: clip b's rows move down to
+// apos[b] ≤ b·Tp once read), dattended the gradient of attended then that of ctx, and
+// dlayer[1] the LSTM output's gradient before it is scattered into dlayer[0].
 func attnBackward[T Float](cfg Config, w, gw *weights[T], ws *workspace[T], bs *backwardScratch[T], B, Tp int,
 	dr *dropper) {
 	D, P, heads, p := cfg.D(), cfg.PoolDim(), cfg.NumHeads, cfg.Dropout
 	tb := &ws.tr
-	BT := B * Tp
 	lstmOut := ws.layerOut[cfg.NumLayers-1]
-	dlstm := tb.dlayer[0][:BT*D]
-	padRows := func(s []T, b, r, width int) []T { return s[(b*Tp+r)*width : (b+1)*Tp*width] }
+	pos := grow(&bs.apos, B+1)
+	pos[0] = 0
+	for b := 0; b < B; b++ {
+		pos[b+1] = pos[b] + ws.rows[b]
+	}
+	N := pos[B]
+	actP := ws.attnOut[:N*D]
+	pack := func(src []T) {
+		for b := 0; b < B; b++ {
+			copy(actP[pos[b]*D:pos[b+1]*D], src[b*Tp*D:(b*Tp+ws.rows[b])*D])
+		}
+	}
 
-	// 4. attention pooling per clip, up to pooling.0's output gradient (into poolPre's rows).
-	datt := tb.dattended[:BT*D]
+	// 4. attention pooling per clip, up to pooling.0's output gradient (packed into poolPre).
+	datt := tb.dattended[:N*D]
 	clear(datt)
 	for b := 0; b < B; b++ {
-		r, o := ws.rows[b], b*Tp
+		r, o, q := ws.rows[b], b*Tp, pos[b]
 		pb := poolingBuffers[T]{pre: tb.poolPre[o*P:], hid: ws.poolHid[o*P:], lnMean: ws.poolMean[o:],
 			lnRstd: ws.poolRstd[o:], weights: ws.poolW[o : o+r]}
 		if dr.on(p / 2) {
 			pb.hdrop, pb.hmask = tb.poolDrop[o*P:(o+r)*P], tb.poolMask[o*P:(o+r)*P]
 		}
-		poolingBackwardScores(w.pool, gw.pool, datt[o*D:(o+r)*D], tb.dpooled[b*D:(b+1)*D], ws.attended[o*D:(o+r)*D],
+		poolingBackwardScores(w.pool, gw.pool, datt[q*D:(q+r)*D], tb.dpooled[b*D:(b+1)*D], ws.attended[o*D:(o+r)*D],
 			r, D, P, pb, dr, p/2, tb.dpoolHid, tb.dpoolPre)
-		copy(tb.poolPre[o*P:(o+r)*P], tb.dpoolPre[:r*P])
-		clear(padRows(tb.poolPre, b, r, P))
-		clear(padRows(ws.attended, b, r, D))
+		copy(tb.poolPre[q*P:(q+r)*P], tb.dpoolPre[:r*P])
 	}
-	linearBackwardRows(&ws.call, &bs.pair, datt, gw.pool.w0, gw.pool.b0, tb.poolPre[:BT*P], ws.attended[:BT*D],
-		w.pool.w0, BT, D, P, 1)
+	pack(ws.attended)
+	linearBackwardRows(&ws.call, &bs.pair, datt, gw.pool.w0, gw.pool.b0, tb.poolPre[:N*P], actP, w.pool.w0, N, D, P, 1)
 
 	// attended = LN(lstm_out + dropout(attn_out)): the residual's gradient goes to both.
-	dres := tb.dresid[:BT*D]
+	dres, dx := tb.dresid[:N*D], tb.dlayer[1][:N*D]
 	for b := 0; b < B; b++ {
-		r, o := ws.rows[b], b*Tp
-		d := dres[o*D : (o+r)*D]
+		r, o, q := ws.rows[b], b*Tp, pos[b]
+		d := dres[q*D : (q+r)*D]
 		clear(d)
-		layerNormBackward(d, gw.normW, gw.normB, datt[o*D:(o+r)*D], tb.resid[o*D:(o+r)*D], w.normW,
+		layerNormBackward(d, gw.normW, gw.normB, datt[q*D:(q+r)*D], tb.resid[o*D:(o+r)*D], w.normW,
 			ws.normMean[o:], ws.normRstd[o:], r, D)
-		copy(dlstm[o*D:(o+r)*D], d)
+		copy(dx[q*D:(q+r)*D], d)
 		if dr.on(p) {
 			dropoutBackward(dr, p, d, tb.attnMask[o*D:(o+r)*D])
 		}
-		clear(padRows(dres, b, r, D))
-		clear(padRows(ws.ctx, b, r, D))
 	}
 	// out_proj; datt is free now: it takes dctx = dres·W_out.
 	mha := w.mha
 	dctx := datt
-	linearBackwardRows(&ws.call, &bs.pair, dctx, gw.mha.outW, gw.mha.outB, dres, ws.ctx[:BT*D], mha.outW, BT, D, D, 0)
+	pack(ws.ctx)
+	linearBackwardRows(&ws.call, &bs.pair, dctx, gw.mha.outW, gw.mha.outB, dres, actP, mha.outW, N, D, D, 0)
 
-	// The attention core per clip: dqkv into qkv's rows once the clip's q, k, v are read.
+	// The attention core per clip: dqkv packed into qkv once the clip's q, k, v are read.
 	for b := 0; b < B; b++ {
-		r, o := ws.rows[b], b*Tp
+		r, o, q := ws.rows[b], b*Tp, pos[b]
 		var pdrop, pmask []T
 		if dr.on(p) {
 			pdrop, pmask = tb.probsDrop[b*heads*Tp*Tp:], tb.probsMask[b*heads*Tp*Tp:]
 		}
-		mhaCoreBackward(tb.dqkv, dctx[o*D:], r, D, heads, ws.qkv[o*3*D:], ws.probs[b*heads*Tp*Tp:], dr, p,
+		mhaCoreBackward(tb.dqkv, dctx[q*D:], r, D, heads, ws.qkv[o*3*D:], ws.probs[b*heads*Tp*Tp:], dr, p,
 			pdrop, pmask, tb.dprobs)
-		copy(ws.qkv[o*3*D:(o+r)*3*D], tb.dqkv[:r*3*D])
-		clear(padRows(ws.qkv, b, r, 3*D))
+		copy(ws.qkv[q*3*D:(q+r)*3*D], tb.dqkv[:r*3*D])
 	}
-	linearBackwardRows(&ws.call, &bs.pair, dlstm, gw.mha.inW, gw.mha.inB, ws.qkv[:BT*3*D], lstmOut[:BT*D],
-		mha.inW, BT, D, 3*D, 1)
+	pack(lstmOut)
+	linearBackwardRows(&ws.call, &bs.pair, dx, gw.mha.inW, gw.mha.inB, ws.qkv[:N*3*D], actP, mha.inW, N, D, 3*D, 1)
+	for b := 0; b < B; b++ {
+		copy(tb.dlayer[0][b*Tp*D:(b*Tp+ws.rows[b])*D], dx[pos[b]*D:pos[b+1]*D])
+	}
 }

@@ -20,7 +20,8 @@ import "libtemporal/kernels"
 // path keeps it in Grads (one training step at a time per Grads), so steady-state steps allocate
 // nothing; the float64 path makes a fresh one.
 type backwardScratch[T Float] struct {
-	pos          []int // [B+1] packed row offset of each clip
+	pos          []int // [B+1] packed row offset of each clip in the LSTM (Σ n_b')
+	apos         []int // [B+1] the same for attention's rows (ws.rows: n_b masked, Tp reference)
 	dh, dc, drec []T   // per direction: [B, H], [B, H], [B, 4H] recurrent state in sorted order
 	lstm         lstmBackwardJob[T]
 	pair         gemmPairJob[T]
