@@ -207,7 +207,11 @@ func backward[T Float](cfg Config, w, gw *weights[T], ws *workspace[T], bs *back
 		}
 	}
 
-	// 1. input_projection: Dropout(p/2) ← ReLU ← LayerNorm ← Linear, per clip's valid rows.
+	// 1. input_projection: Dropout(p/2) ← ReLU ← LayerNorm ← Linear, per clip's valid rows; the
+	// Linear's weight gradient over every valid row at once (packed: dprojPre, and the features
+	// in dattended when they fit), two fixed parts over its output rows.
+	xP := tb.dattended
+	packed := N*F <= len(xP)
 	for b := 0; b < B; b++ {
 		n := lb.n[b]
 		rows := func(s []T) []T { return s[b*Tp*H : (b*Tp+n)*H] }
@@ -217,8 +221,30 @@ func backward[T Float](cfg Config, w, gw *weights[T], ws *workspace[T], bs *back
 		}
 		reluBackward(d, rows(ws.proj))
 		dpre := rows(tb.dprojPre)
+		if packed {
+			dpre = tb.dprojPre[bs.pos[b]*H : (bs.pos[b]+n)*H]
+			copy(xP[bs.pos[b]*F:(bs.pos[b]+n)*F], x[b*Tfull*F:(b*Tfull+n)*F])
+		}
 		clear(dpre)
 		layerNormBackward(dpre, gw.inLNW, gw.inLNB, d, rows(tb.projPre), w.inLNW, ws.projMean[b*Tp:], ws.projRstd[b*Tp:], n, H)
-		linearBackward(nil, gw.inW, gw.inB, dpre, x[b*Tfull*F:], w.inW, n, F, H)
+		if !packed {
+			linearBackward(nil, gw.inW, gw.inB, dpre, x[b*Tfull*F:], w.inW, n, F, H)
+		}
+	}
+	if packed && N > 0 {
+		dpre := tb.dprojPre[:N*H]
+		j := &bs.pair
+		for part := range j.g {
+			lo, hi := span(H, len(j.g), part, 16)
+			j.g[part] = gemmCall[T]{transA: true, M: hi - lo, N: F, K: N, a: dpre[lo:], lda: H, b: xP[:N*F], ldb: F,
+				beta: 1, c: gw.inW[lo*F:], ldc: F}
+		}
+		ws.call.run(len(j.g), j)
+		*j = gemmPairJob[T]{}
+		for r := 0; r < N; r++ {
+			for o, v := range dpre[r*H : r*H+H] {
+				gw.inB[o] += v
+			}
+		}
 	}
 }
