@@ -12,14 +12,13 @@ import "libtemporal/kernels"
 // (a = 1) or sgemm. Each row's result does not depend on a (kernels' determinism note), so a
 // clip's recurrence is bitwise the same alone or in a batch on this path.
 //
-// A float32 whh of G·H/2 words is a bf16 W_hh (the opt-in PrecisionBF16Recurrent mode, packed
-// as precision.go describes): kernels.RecurrentProductBF16 for every a (no BLAS takes bf16), with
-// the same row independence. Anything that slices whh must keep that length rule in mind.
-func recurrentStep[T Float](rec, whh []T, G, H int, h []T, a int) {
+// whh16, when not nil, is W_hh in bf16 (the opt-in PrecisionBF16Recurrent mode, float32 only):
+// kernels.RecurrentProductBF16 for every a (no BLAS takes bf16), with the same row independence.
+func recurrentStep[T Float](rec, whh []T, whh16 []uint16, G, H int, h []T, a int) {
 	if r, ok := any(rec).([]float32); ok {
 		w, x := any(whh).([]float32), any(h).([]float32)
-		if len(w) == G*H/2 && G*H > 0 {
-			kernels.RecurrentProductBF16(r, bf16Words(w), G, H, x, a)
+		if whh16 != nil {
+			kernels.RecurrentProductBF16(r, whh16, G, H, x, a)
 			return
 		}
 		if a <= kernels.RecurrentMaxRows() {

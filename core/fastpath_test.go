@@ -96,7 +96,7 @@ func TestRecurrentStepMatchesBLAS(t *testing.T) {
 			h[i] = float32(rng.NormFloat64())
 		}
 		got, want := make([]float32, a*G), make([]float32, a*G)
-		recurrentStep(got, whh, G, H, h, a)
+		recurrentStep(got, whh, nil, G, H, h, a)
 		gemm(false, true, a, G, H, 1, h, H, whh, H, 0, want, G)
 		for i := range want {
 			if d := math.Abs(float64(got[i] - want[i])); d > 1e-5*(1+math.Abs(float64(want[i]))) {

@@ -76,8 +76,8 @@ func bindWeights[T Float](cfg Config, get func(string) []T) *weights[T] {
 		var dirs []lstmWeights[T]
 		for d := 0; d < cfg.Directions(); d++ {
 			sfx := fmt.Sprintf("_l%d%s", k, lstmSuffix(d))
-			dirs = append(dirs, lstmWeights[T]{get("lstm.weight_ih" + sfx), get("lstm.weight_hh" + sfx),
-				get("lstm.bias_ih" + sfx), get("lstm.bias_hh" + sfx)})
+			dirs = append(dirs, lstmWeights[T]{wih: get("lstm.weight_ih" + sfx), whh: get("lstm.weight_hh" + sfx),
+				bih: get("lstm.bias_ih" + sfx), bhh: get("lstm.bias_hh" + sfx)})
 		}
 		w.lstm = append(w.lstm, dirs)
 	}

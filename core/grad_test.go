@@ -152,8 +152,8 @@ func TestLSTMBackwardFD(t *testing.T) {
 	for _, reverse := range []bool{false, true} {
 		lb := &lstmBatch{B: B, Tp: Tp, n: append([]int(nil), lens...), order: []int{0, 1, 2, 3}}
 		sortByLengthDesc(lb.order, lb.n)
-		w := lstmWeights[float64]{randSlice(rng, 4*H*inW, 0.8), randSlice(rng, 4*H*H, 0.8),
-			randSlice(rng, 4*H, 0.5), randSlice(rng, 4*H, 0.5)}
+		w := lstmWeights[float64]{wih: randSlice(rng, 4*H*inW, 0.8), whh: randSlice(rng, 4*H*H, 0.8),
+			bih: randSlice(rng, 4*H, 0.5), bhh: randSlice(rng, 4*H, 0.5)}
 		in := randSlice(rng, B*Tp*inW, 1)
 		r := randSlice(rng, B*Tp*D, 1)
 		off := 0
@@ -180,8 +180,8 @@ func TestLSTMBackwardFD(t *testing.T) {
 			return valid(out)
 		}
 		f()
-		gw := lstmWeights[float64]{make([]float64, len(w.wih)), make([]float64, len(w.whh)),
-			make([]float64, 4*H), make([]float64, 4*H)}
+		gw := lstmWeights[float64]{wih: make([]float64, len(w.wih)), whh: make([]float64, len(w.whh)),
+			bih: make([]float64, 4*H), bhh: make([]float64, 4*H)}
 		din := make([]float64, B*Tp*inW)
 		lstmDirectionBackward(w, gw, lb, in, inW, out, D, off, gates, cells, r, din,
 			make([]float64, B*Tp*4*H), make([]float64, B*H), make([]float64, B*H), make([]float64, B*4*H), H, reverse)

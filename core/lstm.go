@@ -3,9 +3,12 @@ package core
 import "libtemporal/kernels"
 
 // lstmWeights are one direction of one nn.LSTM layer: weight_ih [4H, in], weight_hh [4H, H],
-// bias_ih and bias_hh [4H]; gate rows in PyTorch's order i, f, g, o.
+// bias_ih and bias_hh [4H]; gate rows in PyTorch's order i, f, g, o. whh16, when not nil, is
+// W_hh rounded to bfloat16 in kernels.PackBF16's layout (the opt-in PrecisionBF16Recurrent
+// inference weights, precision.go); the recurrence then reads it instead of whh.
 type lstmWeights[T Float] struct {
 	wih, whh, bih, bhh []T
+	whh16              []uint16
 }
 
 // lstmBatch describes a padded batch in the packed-sequence sense: clip b has n[b] valid steps
@@ -77,7 +80,7 @@ func lstmRecurrence[T Float](w lstmWeights[T], lb *lstmBatch, out []T, D, off in
 		if a == 0 {
 			continue
 		}
-		recurrentStep(rec, w.whh, G, H, h, a)
+		recurrentStep(rec, w.whh, w.whh16, G, H, h, a)
 		for r := 0; r < a; r++ {
 			b := lb.order[r]
 			row := (b*lb.Tp + t)

@@ -47,30 +47,20 @@ func ParsePrecision(s string) (Precision, error) {
 }
 
 // precisionState is one enabled reduced-precision mode: the weights the inference forward
-// binds (m.w32's views, with each LSTM direction's whh replaced by its bf16 copy). Immutable
+// binds (m.w32's views, each LSTM direction with its bf16 copy of W_hh in whh16). Immutable
 // once published, so a forward that loaded it keeps a consistent set whatever happens after.
 type precisionState struct {
 	p Precision
 	w *weights[float32]
 }
 
-// How a bf16 W_hh travels: lstmWeights (core/lstm.go) has one whh []T field, so the bf16 copy
-// of a [G, H] matrix (kernels.PackBF16's layout) is stored in a []float32 of G·H/2 words, two
-// bf16 values per word. recurrentStep (fastpath.go) tells it from a
-// float32 W_hh by its length: G·H/2 instead of G·H (G·H = 4H² is even and never 0). Only the
-// inference weights of a precisionState carry such slices; the training pass binds m.w32.
-//
-// The slice starts on a 64-byte boundary: the AVX-512 kernel reads a row's blocks with 64-byte
-// loads, which cost about a third more when they straddle cache lines (measured at a = 1).
-func bf16Packed(n int) []float32 {
-	buf := make([]float32, n/2+16)
-	off := int((64 - uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64) % 64 / 4)
-	return buf[off : off+n/2 : off+n/2]
-}
-
-// bf16Words is the []uint16 view of a packed bf16 slice (same memory).
-func bf16Words(p []float32) []uint16 {
-	return unsafe.Slice((*uint16)(unsafe.Pointer(unsafe.SliceData(p))), 2*len(p))
+// bf16Aligned allocates n bf16 words starting on a 64-byte boundary: the AVX-512 kernel reads a
+// row's blocks with 64-byte loads, which cost about a third more when they straddle cache lines
+// (measured at a = 1).
+func bf16Aligned(n int) []uint16 {
+	buf := make([]uint16, n+32)
+	off := int((64 - uintptr(unsafe.Pointer(unsafe.SliceData(buf)))%64) % 64 / 2)
+	return buf[off : off+n : off+n]
 }
 
 // SetPrecision selects the precision of later Forward calls (and of everything built on
@@ -100,9 +90,9 @@ func (m *Model) SetPrecision(p Precision) error {
 		w.lstm[k] = append([]lstmWeights[float32](nil), dirs...)
 		for d := range w.lstm[k] {
 			src := dirs[d].whh
-			packed := bf16Packed(len(src))
-			kernels.PackBF16(bf16Words(packed), src, 4*H, H)
-			w.lstm[k][d].whh = packed
+			packed := bf16Aligned(len(src))
+			kernels.PackBF16(packed, src, 4*H, H)
+			w.lstm[k][d].whh16 = packed
 		}
 	}
 	m.prec.Store(&precisionState{p: p, w: &w})

@@ -94,8 +94,8 @@ func TestPrecisionSetting(t *testing.T) {
 	}
 	for _, dirs := range m.inferenceWeights().lstm {
 		for _, d := range dirs {
-			if len(d.whh) != 4*40*40/2 || uintptr(unsafe.Pointer(&d.whh[0]))%64 != 0 {
-				t.Fatalf("packed W_hh: %d words at %p, want %d on a 64-byte boundary", len(d.whh), &d.whh[0], 4*40*40/2)
+			if len(d.whh16) != 4*40*40 || uintptr(unsafe.Pointer(&d.whh16[0]))%64 != 0 {
+				t.Fatalf("packed W_hh: %d bf16 words at %p, want %d on a 64-byte boundary", len(d.whh16), &d.whh16[0], 4*40*40)
 			}
 		}
 	}
