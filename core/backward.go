@@ -102,14 +102,14 @@ func (m *Model) checkTrain(xLen, B, T int, lengths []int32, labels []int64, opt 
 func trainWorkspaceElems(cfg Config, B, Tp int) int64 {
 	b, t := int64(B), int64(Tp)
 	H, D, P, L := int64(cfg.HiddenDim), int64(cfg.D()), int64(cfg.PoolDim()), int64(cfg.NumLayers)
-	n := b * t * (5*H + (2*(L-1)+6)*D + 4*H + 4*P)
+	n := b * t * (5*H + (2*(L-1)+6)*D + 4*P)
 	n += 2 * b * int64(cfg.NumHeads) * t * t
-	n += t * (4*D + t + 2*P)
+	n += t * (3*D + t + 2*P)
 	var w int64
 	for _, x := range cfg.ClassifierWidths {
 		w += int64(x)
 	}
-	n += b * (4*w + D + 6*H + 2*int64(cfg.NumClasses))
+	n += b * (4*w + D + 2*int64(cfg.NumClasses))
 	return n
 }
 

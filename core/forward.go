@@ -151,13 +151,10 @@ type trainBuffers[T Float] struct {
 	dcls, dclsPre      [][]T  // per hidden block [B, width]: its (dropped) output, its Linear output
 	dpooled            []T    // [B, D]
 	dattended, dresid  []T    // [B, Tp, D]
-	dctx               []T    // [Tp, D] one clip at a time
 	dqkv               []T    // [Tp, 3D]
 	dprobs             []T    // [Tp, Tp]
 	dpoolHid, dpoolPre []T    // [Tp, P]
 	dlayer             [2][]T // [B, Tp, D] gradients of a layer's output and input, in turn
-	dgates             []T    // [B, Tp, 4H]
-	dh, dc, drec       []T    // [B, H], [B, H], [B, 4H]
 	dproj, dprojPre    []T    // [B, Tp, H]
 }
 
@@ -296,17 +293,12 @@ func (ws *workspace[T]) ensureTrain(cfg Config, B, Tp int, dropout bool) {
 	grow(&tb.dpooled, B*D)
 	grow(&tb.dattended, BT*D)
 	grow(&tb.dresid, BT*D)
-	grow(&tb.dctx, Tp*D)
 	grow(&tb.dqkv, Tp*3*D)
 	grow(&tb.dprobs, Tp*Tp)
 	grow(&tb.dpoolHid, Tp*P)
 	grow(&tb.dpoolPre, Tp*P)
 	grow(&tb.dlayer[0], BT*D)
 	grow(&tb.dlayer[1], BT*D)
-	grow(&tb.dgates, BT*4*H)
-	grow(&tb.dh, B*H)
-	grow(&tb.dc, B*H)
-	grow(&tb.drec, B*4*H)
 	grow(&tb.dproj, BT*H)
 	grow(&tb.dprojPre, BT*H)
 }

@@ -144,8 +144,8 @@ func TestTrainWorkspaceEstimate(t *testing.T) {
 			n := 0
 			for _, s := range [][]float32{tb.projPre, tb.projDrop, tb.projMask, tb.probsDrop, tb.probsMask,
 				tb.attnMask, tb.resid, tb.poolPre, tb.poolDrop, tb.poolMask, tb.logits, tb.dlogits, tb.dpooled,
-				tb.dattended, tb.dresid, tb.dctx, tb.dqkv, tb.dprobs, tb.dpoolHid, tb.dpoolPre, tb.dlayer[0],
-				tb.dlayer[1], tb.dgates, tb.dh, tb.dc, tb.drec, tb.dproj, tb.dprojPre} {
+				tb.dattended, tb.dresid, tb.dqkv, tb.dprobs, tb.dpoolHid, tb.dpoolPre, tb.dlayer[0],
+				tb.dlayer[1], tb.dproj, tb.dprojPre} {
 				n += len(s)
 			}
 			for _, ss := range [][][]float32{tb.layerDrop, tb.layerMask, tb.clsDrop, tb.clsMask, tb.dcls, tb.dclsPre} {
