@@ -76,7 +76,7 @@ func TestBatchRowsMatchesClipByClip(t *testing.T) {
 	oldMin, oldBlock := batchMinRows, batchRowBlock
 	defer func() { batchMinRows, batchRowBlock, rowsRoute = oldMin, oldBlock, 0 }()
 	for _, pad := range []Padding{PaddingMasked, PaddingReference} {
-		for _, lens := range [][]int32{nil, lengths} {
+		for _, lens := range [][]int32{nil, lengths, {5, 3, 7, 1, 2, 6}} { // T′ = T and T′ < T
 			batchMinRows = math.MaxInt // clip by clip
 			want := run(x, lens, pad)
 			batchMinRows, batchRowBlock = 1, 8

@@ -100,6 +100,8 @@ func bindWeights[T Float](cfg Config, get func(string) []T) *weights[T] {
 // owns rows b·Tp … b·Tp+Tp−1 of each [B, Tp, ·] buffer.
 type workspace[T Float] struct {
 	lb        lstmBatch
+	pos       []int // [B+1] clip b's first row in packed order (packedOffsets)
+	padded    bool  // some clip is shorter than T′: batched products gather the valid rows
 	proj      []T   // [B, Tp, H] input_projection output (LayerNorm + ReLU applied)
 	projMean  []T   // [B·Tp] LayerNorm statistics
 	projRstd  []T   //
@@ -186,6 +188,7 @@ func (ws *workspace[T]) ensure(cfg Config, B, Tp int, train bool) {
 	BT := B * Tp
 	grow(&ws.lb.n, B)
 	grow(&ws.lb.order, B)
+	grow(&ws.pos, B+1)
 	grow(&ws.rows, B)
 	grow(&ws.proj, BT*H)
 	grow(&ws.projMean, BT)
@@ -475,12 +478,14 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 	if dr.on(p / 2) {
 		in = tb.projDrop
 	}
-	// batched: the large products run over all B·Tp rows at once (batchRows); then padding rows
-	// of their inputs are kept at zero (finite, and the same whatever ran before).
+	// batched: the large products run over the batch's valid rows at once (batchRows). x's
+	// rows are clip after clip when T′ = T; gathering them borrows ws.qkv (free until attention).
 	batched := batchRows(B, Tp)
-	projDone := batched && Tp == Tfull // x's rows are contiguous: one product for the batch
+	packedOffsets(ws.pos, lb)
+	ws.padded = ws.pos[B] < B*Tp
+	projDone := batched && Tp == Tfull && (!ws.padded || F <= 3*D)
 	if projDone {
-		ws.rowsProduct(B*Tp, x, F, w.inW, w.inB, pre, H)
+		ws.rowsProduct(ws.padded, x, F, ws.qkv, w.inW, w.inB, pre, H)
 	}
 	for b := 0; b < B; b++ {
 		n := lb.n[b]
@@ -498,9 +503,6 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 		reluForward(out)
 		if dr.on(p / 2) {
 			dropoutForward(dr, p/2, rows(tb.projDrop), out, rows(tb.projMask))
-		}
-		if batched {
-			clear(in[(b*Tp+n)*H : (b+1)*Tp*H])
 		}
 	}
 
@@ -520,9 +522,6 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 			for b := 0; b < B; b++ {
 				lo, hi := b*Tp*D, (b*Tp+lb.n[b])*D
 				dropoutForward(dr, p, tb.layerDrop[k][lo:hi], out[lo:hi], tb.layerMask[k][lo:hi])
-				if batched {
-					clear(tb.layerDrop[k][hi : (b+1)*Tp*D])
-				}
 			}
 			in = tb.layerDrop[k]
 		}
@@ -540,26 +539,29 @@ func forward[T Float](cfg Config, w *weights[T], ws *workspace[T], x []T, B, Tfu
 		ws.parLin.parts = threads
 		ws.clipJob.par = &ws.parLin
 	}
+	// Rows each clip's attention uses: masked, its own; reference, all T′ (padding included).
+	// Gathering them borrows buffers written only later in the forward (ctx, attended, attnOut).
+	na := ws.padded && pad == PaddingMasked
 	switch {
 	case !batched:
 		ws.clipJob.stage = attendAll
 		ws.call.run(ws.clipJob.parts, &ws.clipJob)
 	case dr.on(p) || dr.on(p/2): // dropout draws stay in clip order: only in_proj is batched
-		ws.rowsProduct(B*Tp, ws.clipJob.lstmOut, D, w.mha.inW, w.mha.inB, ws.qkv, 3*D)
+		ws.rowsProduct(na, ws.clipJob.lstmOut, D, ws.ctx, w.mha.inW, w.mha.inB, ws.qkv, 3*D)
 		ws.clipJob.stage = attendQKV
 		ws.call.run(ws.clipJob.parts, &ws.clipJob)
 	default: // in_proj, out_proj and pooling's first Linear over the batch's rows
-		ws.rowsProduct(B*Tp, ws.clipJob.lstmOut, D, w.mha.inW, w.mha.inB, ws.qkv, 3*D)
+		ws.rowsProduct(na, ws.clipJob.lstmOut, D, ws.ctx, w.mha.inW, w.mha.inB, ws.qkv, 3*D)
 		ws.clipJob.stage = attendHeads
 		ws.call.run(ws.clipJob.parts, &ws.clipJob)
-		ws.rowsProduct(B*Tp, ws.ctx, D, w.mha.outW, w.mha.outB, ws.attnOut, D)
+		ws.rowsProduct(na, ws.ctx, D, ws.attended, w.mha.outW, w.mha.outB, ws.attnOut, D)
 		ws.clipJob.stage = attendNorm
 		ws.call.run(ws.clipJob.parts, &ws.clipJob)
 		pre := ws.poolHid
 		if train {
 			pre = tb.poolPre
 		}
-		ws.rowsProduct(B*Tp, ws.attended, D, w.pool.w0, w.pool.b0, pre, cfg.PoolDim())
+		ws.rowsProduct(na, ws.attended, D, ws.attnOut, w.pool.w0, w.pool.b0, pre, cfg.PoolDim())
 		ws.clipJob.stage = attendPool
 		ws.call.run(ws.clipJob.parts, &ws.clipJob)
 	}
