@@ -2,7 +2,7 @@
 """libtemporal against PyTorch on the same machine, weights, inputs and core budget (issue 5).
 
     /usr/bin/python3 tests/bench/bench.py [--lib PATH] [--reps N] [--threads N] [--force]
-        [--cases B=1,B=8L,B=48,train] [--torch-configs default,passive,omp1] [--json PATH]
+        [--cases B=1,B=8L,B=48,train] [--torch-configs default,passive,omp1,heap] [--json PATH]
 
 Every timing runs in its own fresh process: the script re-invokes itself as a worker
 (--worker ours|torch|sgemm), one process per library, PyTorch configuration and case; it never
@@ -22,7 +22,8 @@ cores from whatever runs next in that process). The parent imports neither libra
    unless --force).
 5. Workers, for each case: libtemporal (temporal.set_num_threads(N)); PyTorch in each
    configuration: default (torch.set_num_threads(N), OpenMP as the environment has it),
-   passive (same, OMP_WAIT_POLICY=PASSIVE), omp1 (torch.set_num_threads(1)); every PyTorch
+   passive (same, OMP_WAIT_POLICY=PASSIVE), omp1 (torch.set_num_threads(1)), heap (omp1 with
+   glibc malloc keeping freed memory: see HEAP_ENV); every PyTorch
    worker gets OPENBLAS_NUM_THREADS=N (torch.set_num_threads does not limit OpenBLAS's own
    pool). An sgemm worker measures numpy's float32 3072x1536 . 1536x3072 product with
    OPENBLAS_NUM_THREADS=N (the system OpenBLAS, same kernel set), before and after the cases:
@@ -65,7 +66,14 @@ CASES = [
     ("train", 48, True, "train"),
 ]
 CASE_LABEL = {"B=1": "B=1", "B=8L": "B=8 lengths", "B=48": "B=48", "train": "train step, B=48 lengths"}
-TORCH_CONFIGS = ("default", "passive", "omp1")
+TORCH_CONFIGS = ("default", "passive", "omp1", "heap")
+# heap: omp1 with glibc's malloc told to keep what it frees (no trim, large blocks from the heap
+# up to glibc's 32 MiB mmap limit, 1 GiB top pad). By default glibc returns PyTorch's large
+# freed buffers to the kernel and the next training step page-faults them back: measured here,
+# omp1 training steps alternate between ~5.4 s and ~9–11 s; with these settings they are a steady
+# ~5.4 s. Production PyTorch often runs with jemalloc/tcmalloc for the same reason.
+HEAP_ENV = {"MALLOC_TRIM_THRESHOLD_": str(1 << 36), "MALLOC_MMAP_THRESHOLD_": str(32 << 20),
+            "MALLOC_TOP_PAD_": str(1 << 30)}
 
 
 def _key(s):
@@ -258,7 +266,7 @@ def worker_ours(args):
 def worker_torch(args):
     import torch
     mf = _parity_imports()
-    n = 1 if args.config == "omp1" else args.threads
+    n = 1 if args.config in ("omp1", "heap") else args.threads
     torch.set_num_threads(n)
     name, B, with_lengths, kind = _case(args.case)
     x, lengths, labels = _load_case(args.dir, name)
@@ -269,7 +277,7 @@ def worker_torch(args):
     xt = torch.from_numpy(x)
     lt = None if lengths is None else torch.from_numpy(lengths)
     res = {"torch_threads": torch.get_num_threads(), "openblas": openblas_core(),
-           "env": {k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS")}}
+           "env": {k: os.environ.get(k) for k in ("OMP_WAIT_POLICY", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS") + tuple(HEAP_ENV)}}
     if kind == "forward":
         model.eval()
 
@@ -371,6 +379,8 @@ def torch_env(config, N):
     env = {"OPENBLAS_NUM_THREADS": str(N)}
     if config == "passive":
         env["OMP_WAIT_POLICY"] = "PASSIVE"
+    if config == "heap":
+        env.update(HEAP_ENV)
     return env
 
 
@@ -529,7 +539,9 @@ def main():
           f"({kernels}; the higher is the rate used). GFLOP/s count the matrix products only, "
           f"over the valid frames (each clip at its length); a training step counts 3× the "
           f"forward's. PyTorch configurations: default = torch.set_num_threads({N}); passive = "
-          f"the same with OMP_WAIT_POLICY=PASSIVE; omp1 = torch.set_num_threads(1); all with "
+          f"the same with OMP_WAIT_POLICY=PASSIVE; omp1 = torch.set_num_threads(1); heap = omp1 with "
+          f"glibc malloc keeping freed memory (MALLOC_TRIM_THRESHOLD_, MALLOC_MMAP_THRESHOLD_=32 MiB, "
+          f"MALLOC_TOP_PAD_); all with "
           f"OPENBLAS_NUM_THREADS={N}. PyTorch forward: the reference model's (reference padding); "
           f"training step: masked padding, as temporal.Trainer's default.")
     for row in rows:
