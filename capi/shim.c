@@ -320,6 +320,16 @@ temporal_status temporal_trainer_lr(temporal_trainer t, double *lr) {
     return tcapi_finish(tgo_trainer_lr(t, lr, msg, sizeof msg), msg);
 }
 
+temporal_status temporal_trainer_save_state(temporal_trainer t, const char *path) {
+    char msg[TCAPI_MSG_CAP] = "";
+    return tcapi_finish(tgo_trainer_save_state(t, (char *)path, msg, sizeof msg), msg);
+}
+
+temporal_status temporal_trainer_load_state(temporal_trainer t, const char *path) {
+    char msg[TCAPI_MSG_CAP] = "";
+    return tcapi_finish(tgo_trainer_load_state(t, (char *)path, msg, sizeof msg), msg);
+}
+
 temporal_status temporal_trainer_free(temporal_trainer t) {
     char msg[TCAPI_MSG_CAP] = "";
     return tcapi_finish(tgo_trainer_free(t, msg, sizeof msg), msg);

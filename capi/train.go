@@ -172,6 +172,39 @@ func tgo_trainer_lr(h C.uint64_t, lr *C.double, msg *C.char, msgCap C.size_t) C.
 	})
 }
 
+//export tgo_trainer_save_state
+func tgo_trainer_save_state(h C.uint64_t, path *C.char, msg *C.char, msgCap C.size_t) C.int {
+	return guard("temporal_trainer_save_state", msg, msgCap, func() error {
+		return withTrainerPath(h, path, func(tr *core.Trainer, p string) error { return tr.SaveState(p) })
+	})
+}
+
+//export tgo_trainer_load_state
+func tgo_trainer_load_state(h C.uint64_t, path *C.char, msg *C.char, msgCap C.size_t) C.int {
+	return guard("temporal_trainer_load_state", msg, msgCap, func() error {
+		return withTrainerPath(h, path, func(tr *core.Trainer, p string) error { return tr.LoadState(p) })
+	})
+}
+
+// withTrainerPath runs f on the trainer of handle h with a checked path, steps on it held off.
+func withTrainerPath(h C.uint64_t, path *C.char, f func(*core.Trainer, string) error) error {
+	if path == nil {
+		return statusErrf(stInvalidArgument, "path is NULL")
+	}
+	p := C.GoString(path)
+	if p == "" {
+		return statusErrf(stInvalidArgument, "path is empty")
+	}
+	te, err := acquireTrainer(uint64(h))
+	if err != nil {
+		return err
+	}
+	defer te.release()
+	te.mu.Lock()
+	defer te.mu.Unlock()
+	return f(te.tr, p)
+}
+
 //export tgo_trainer_free
 func tgo_trainer_free(h C.uint64_t, msg *C.char, msgCap C.size_t) C.int {
 	return guard("temporal_trainer_free", msg, msgCap, func() error {

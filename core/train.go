@@ -439,14 +439,7 @@ func commitCheckpoint(dir string, m *Model, t *Trainer, st *trainState) error {
 // writeTrainState writes the AdamW moments (exp_avg.<param>, exp_avg_sq.<param>) and, when
 // mid-epoch, the epoch's draw order; the rest in metadata (all strings, floats round-tripping).
 func writeTrainState(w io.Writer, m *Model, t *Trainer, st *trainState) error {
-	var ts []Tensor
-	off := 0
-	for _, p := range m.params {
-		n := len(p.Data)
-		ts = append(ts, F32Tensor("exp_avg."+p.Name, t.Opt.ExpAvg[off:off+n], p.Shape...),
-			F32Tensor("exp_avg_sq."+p.Name, t.Opt.ExpAvgSq[off:off+n], p.Shape...))
-		off += n
-	}
+	ts := t.momentTensors()
 	if st.StepInEpoch > 0 {
 		o := make([]int64, len(st.Order))
 		for i, v := range st.Order {
@@ -459,12 +452,9 @@ func writeTrainState(w io.Writer, m *Model, t *Trainer, st *trainState) error {
 		return Wrap(KindInternal, err, "training state: history")
 	}
 	f := func(v float64) string { return strconv.FormatFloat(v, 'g', -1, 64) }
-	md := map[string]string{
+	md := t.stateMetadata() // adam_step, T_cur, T_i, rng_state
+	for k, v := range map[string]string{
 		"step":             strconv.FormatInt(st.Step, 10),
-		"adam_step":        strconv.FormatInt(t.Opt.Step, 10),
-		"T_cur":            strconv.FormatInt(t.Sched.TCur, 10),
-		"T_i":              strconv.FormatInt(t.Sched.Ti, 10),
-		"rng_state":        t.rngState(),
 		"epoch":            strconv.Itoa(st.Epoch),
 		"step_in_epoch":    strconv.Itoa(st.StepInEpoch),
 		"epoch_loss_sum":   f(st.EpochLossSum),
@@ -475,6 +465,8 @@ func writeTrainState(w io.Writer, m *Model, t *Trainer, st *trainState) error {
 		"done":             strconv.FormatBool(st.Done),
 		"format_version":   "1",
 		"dataset":          st.Dataset,
+	} {
+		md[k] = v
 	}
 	return WriteSafetensors(w, ts, md)
 }
@@ -513,23 +505,8 @@ func loadCheckpointPair(dir string, mc Config, to TrainerOptions) (m *Model, t *
 	if err != nil {
 		return nil, nil, st, false, Wrap(KindOf(err), err, "resume")
 	}
-	off := 0
-	for _, p := range m.params {
-		n := len(p.Data)
-		for _, mv := range []struct {
-			name string
-			dst  []float32
-		}{{"exp_avg.", t.Opt.ExpAvg[off : off+n]}, {"exp_avg_sq.", t.Opt.ExpAvgSq[off : off+n]}} {
-			v, err := s.F32(mv.name + p.Name)
-			if err != nil {
-				return nil, nil, st, false, Wrap(KindFormat, err, "resume: %s", ptr.TrainState)
-			}
-			if len(v) != n {
-				return nil, nil, st, false, Errf(KindFormat, "resume: %s: %s%s has %d values, want %d", ptr.TrainState, mv.name, p.Name, len(v), n)
-			}
-			copy(mv.dst, v)
-		}
-		off += n
+	if err := t.restoreState(s, "resume: "+ptr.TrainState); err != nil { // moments, AdamW, schedule, rng
+		return nil, nil, st, false, err
 	}
 	md := s.Metadata
 	var perr error
@@ -548,8 +525,6 @@ func loadCheckpointPair(dir string, mc Config, to TrainerOptions) (m *Model, t *
 		return v
 	}
 	st.Step = i64("step")
-	t.Opt.Step = i64("adam_step")
-	t.Sched.TCur, t.Sched.Ti = i64("T_cur"), i64("T_i")
 	st.Epoch = int(i64("epoch"))
 	st.StepInEpoch = int(i64("step_in_epoch"))
 	st.EpochLossSum = f64("epoch_loss_sum")
@@ -564,18 +539,14 @@ func loadCheckpointPair(dir string, mc Config, to TrainerOptions) (m *Model, t *
 	// Counters out of range would resume into a different run: a negative epoch trains more
 	// epochs than asked (math.MinInt64: practically forever), T_i < 1 divides by zero in the
 	// schedule. A damaged state is a format error, like a damaged file.
-	if st.Step < 0 || t.Opt.Step < 0 || st.Epoch < 0 || st.StepInEpoch < 0 || st.BestEpoch < 0 ||
-		st.BestEpoch > st.Epoch || st.Patience < 0 || t.Sched.Ti < 1 || t.Sched.TCur < 0 ||
-		t.Sched.TCur >= t.Sched.Ti || math.IsNaN(st.EpochLossSum) || math.IsInf(st.EpochLossSum, 0) ||
+	if st.Step < 0 || st.Epoch < 0 || st.StepInEpoch < 0 || st.BestEpoch < 0 ||
+		st.BestEpoch > st.Epoch || st.Patience < 0 || math.IsNaN(st.EpochLossSum) || math.IsInf(st.EpochLossSum, 0) ||
 		math.IsNaN(st.BestMetric) || st.BestMetric < 0 || st.BestMetric > 1 {
 		return nil, nil, st, false, Errf(KindFormat, "resume: %s: training state out of range (step %d, adam_step %d, epoch %d, step_in_epoch %d, T_cur %d, T_i %d, best_epoch %d, best_metric %v, patience_counter %d, epoch_loss_sum %v)",
 			ptr.TrainState, st.Step, t.Opt.Step, st.Epoch, st.StepInEpoch, t.Sched.TCur, t.Sched.Ti, st.BestEpoch, st.BestMetric, st.Patience, st.EpochLossSum)
 	}
 	if err := json.Unmarshal([]byte(md["history"]), &st.History); err != nil {
 		return nil, nil, st, false, Wrap(KindFormat, err, "resume: %s: history", ptr.TrainState)
-	}
-	if err := t.setRNGState(md["rng_state"]); err != nil {
-		return nil, nil, st, false, err
 	}
 	if st.Step != ptr.Step {
 		return nil, nil, st, false, Errf(KindFormat, "resume: %s records step %d, checkpoint.json %d", ptr.TrainState, st.Step, ptr.Step)

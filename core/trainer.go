@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"math"
 	"math/rand/v2"
+	"strconv"
 )
 
 // TrainerOptions configure a Trainer (one optimizer step per call).
@@ -158,8 +159,113 @@ func (t *Trainer) setRNGState(s string) error {
 	if err != nil {
 		return Wrap(KindFormat, err, "training state: rng")
 	}
-	if err := t.pcg.UnmarshalBinary(b); err != nil {
+	var p rand.PCG // decoded aside, so that a bad state leaves the stream as it was
+	if err := p.UnmarshalBinary(b); err != nil {
 		return Wrap(KindFormat, err, "training state: rng")
 	}
+	*t.pcg = p
+	return nil
+}
+
+// trainerStateFormat marks a SaveState file (a training run's state file has no such key).
+const trainerStateFormat = "libtemporal-trainer-state"
+
+// SaveState writes the trainer's optimizer state to path, atomically, as safetensors: both AdamW
+// moments of every parameter (named exp_avg.<param>, exp_avg_sq.<param>), and in metadata
+// AdamW's step count, the schedule's position and the dropout stream. Saved together with the
+// model (Model.SaveFile) at the same point, a new trainer on the reloaded model that loads this
+// state (LoadState) continues bitwise as this one would. The options are not saved: the new
+// trainer brings its own.
+func (t *Trainer) SaveState(path string) error {
+	md := t.stateMetadata()
+	md["format"] = trainerStateFormat
+	md["format_version"] = "1"
+	return WriteSafetensorsFile(path, t.momentTensors(), md)
+}
+
+// LoadState restores the state SaveState wrote. The file must hold the moments of exactly this
+// model's parameters (names and sizes): otherwise KindFormat, and the trainer is unchanged.
+func (t *Trainer) LoadState(path string) error {
+	s, err := ReadSafetensorsFile(path)
+	if err != nil {
+		return Wrap(KindOf(err), err, "trainer state")
+	}
+	if s.Metadata["format"] != trainerStateFormat {
+		return Errf(KindFormat, "trainer state: %s is not a trainer state file (no format %q in its metadata)",
+			path, trainerStateFormat)
+	}
+	return t.restoreState(s, path)
+}
+
+// momentTensors are the AdamW moments as named tensors, in parameter order.
+func (t *Trainer) momentTensors() []Tensor {
+	var ts []Tensor
+	off := 0
+	for _, p := range t.Model.params {
+		n := len(p.Data)
+		ts = append(ts, F32Tensor("exp_avg."+p.Name, t.Opt.ExpAvg[off:off+n], p.Shape...),
+			F32Tensor("exp_avg_sq."+p.Name, t.Opt.ExpAvgSq[off:off+n], p.Shape...))
+		off += n
+	}
+	return ts
+}
+
+// stateMetadata is the optimizer's scalar state: AdamW's step, the schedule's T_cur and T_i,
+// the dropout stream.
+func (t *Trainer) stateMetadata() map[string]string {
+	return map[string]string{
+		"adam_step": strconv.FormatInt(t.Opt.Step, 10),
+		"T_cur":     strconv.FormatInt(t.Sched.TCur, 10),
+		"T_i":       strconv.FormatInt(t.Sched.Ti, 10),
+		"rng_state": t.rngState(),
+	}
+}
+
+// restoreState sets the optimizer state from s (momentTensors and stateMetadata as written),
+// after checking all of it: on any error (KindFormat, naming what) nothing has changed.
+func (t *Trainer) restoreState(s *Safetensors, what string) error {
+	type moment struct {
+		src, dst []float32
+	}
+	var moves []moment
+	off := 0
+	for _, p := range t.Model.params {
+		n := len(p.Data)
+		for _, mv := range []struct {
+			name string
+			dst  []float32
+		}{{"exp_avg.", t.Opt.ExpAvg[off : off+n]}, {"exp_avg_sq.", t.Opt.ExpAvgSq[off : off+n]}} {
+			v, err := s.F32(mv.name + p.Name)
+			if err != nil {
+				return Wrap(KindFormat, err, "%s", what)
+			}
+			if len(v) != n {
+				return Errf(KindFormat, "%s: %s%s has %d values, want %d", what, mv.name, p.Name, len(v), n)
+			}
+			moves = append(moves, moment{v, mv.dst})
+		}
+		off += n
+	}
+	md := s.Metadata
+	var vals [3]int64
+	for i, k := range []string{"adam_step", "T_cur", "T_i"} {
+		v, err := strconv.ParseInt(md[k], 10, 64)
+		if err != nil {
+			return Errf(KindFormat, "%s: metadata %s = %q", what, k, md[k])
+		}
+		vals[i] = v
+	}
+	step, tcur, ti := vals[0], vals[1], vals[2]
+	// Out of range would resume into a different run: T_i < 1 divides by zero in the schedule.
+	if step < 0 || ti < 1 || tcur < 0 || tcur >= ti {
+		return Errf(KindFormat, "%s: optimizer state out of range (adam_step %d, T_cur %d, T_i %d)", what, step, tcur, ti)
+	}
+	if err := t.setRNGState(md["rng_state"]); err != nil { // last check; changes only on success
+		return Wrap(KindFormat, err, "%s", what)
+	}
+	for _, m := range moves {
+		copy(m.dst, m.src)
+	}
+	t.Opt.Step, t.Sched.TCur, t.Sched.Ti = step, tcur, ti
 	return nil
 }

@@ -717,6 +717,27 @@ temporal_status temporal_trainer_step(temporal_trainer t, const float *features,
  *   TEMPORAL_ERR_INTERNAL          unmapped lr memory */
 temporal_status temporal_trainer_lr(temporal_trainer t, double *lr);
 
+/* Writes the trainer's optimizer state to path, atomically (safetensors): both AdamW moments of
+ * every parameter, AdamW's step count, the schedule's position and the dropout stream. Save the
+ * model at the same point (temporal_model_save) to resume a custom training loop later: a new
+ * trainer on the reloaded model that loads this state (temporal_trainer_load_state) continues
+ * bitwise as this one would. The trainer's configuration is not saved. Waits for a running step.
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  path NULL or empty
+ *   TEMPORAL_ERR_BAD_HANDLE        t is 0, freed or never issued
+ *   TEMPORAL_ERR_IO                path cannot be written (an existing file is left intact)
+ *   TEMPORAL_ERR_INTERNAL          unmapped path memory; a bug */
+temporal_status temporal_trainer_save_state(temporal_trainer t, const char *path);
+
+/* Restores the state temporal_trainer_save_state wrote into t. The file must hold the moments of
+ * exactly t's model's parameters; on any error the trainer is unchanged. Waits for a running
+ * step.
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  path NULL or empty
+ *   TEMPORAL_ERR_BAD_HANDLE        t is 0, freed or never issued
+ *   TEMPORAL_ERR_IO                path cannot be read
+ *   TEMPORAL_ERR_FORMAT            not a trainer state file, another model's state, or damaged
+ *   TEMPORAL_ERR_INTERNAL          unmapped path memory; a bug */
+temporal_status temporal_trainer_load_state(temporal_trainer t, const char *path);
+
 /* Releases the trainer (never blocks; a step in flight finishes). Freeing 0 or twice is
  * TEMPORAL_ERR_BAD_HANDLE.
  *   TEMPORAL_ERR_BAD_HANDLE        t is 0, freed or never issued */

@@ -568,6 +568,17 @@ public:
         return v;
     }
 
+    // The optimizer state (AdamW moments and step, schedule position, dropout stream), written
+    // atomically; with the model saved at the same point, a new trainer on the reloaded model
+    // that calls load_state continues bitwise as this one would.
+    void save_state(const std::string &path) const {
+        detail::check(temporal_trainer_save_state(h_, path.c_str()));
+    }
+    // Restores save_state's file (this model's parameters only; on error nothing changes).
+    void load_state(const std::string &path) {
+        detail::check(temporal_trainer_load_state(h_, path.c_str()));
+    }
+
     temporal_trainer handle() const noexcept { return h_; }
     explicit operator bool() const noexcept { return h_ != 0; }
     void reset() noexcept {

@@ -129,6 +129,62 @@ static void test_trainer(void) {
     printf("trainer: loss %.5f -> %.5f over %d steps\n", l1[0], l1[STEPS - 1], STEPS);
 }
 
+/* A custom loop checkpointed mid-run (model + trainer state) and resumed by a new trainer on the
+ * reloaded model ends bitwise where the uninterrupted loop ends, dropout on. */
+static void test_trainer_state(void) {
+    enum { FIRST = 3, REST = 4 };
+    float x[SB * ST * F], p1[SB * C], p2[SB * C];
+    int32_t lengths[SB];
+    int64_t labels[SB];
+    char model_path[4200], state_path[4200], bad_path[4200];
+    temporal_train_config cfg = temporal_train_config_default();
+    temporal_predict_options po = temporal_predict_options_default();
+    temporal_model m = tiny_model(3), m2 = 0;
+    temporal_trainer t = 0, t2 = 0;
+    int i;
+    rng_state = 999;
+    make_batch(x, lengths, labels, SB, ST, 2);
+    cfg.seed = 5;
+    cfg.lr = 1e-2;
+    po.output = TEMPORAL_OUTPUT_PROBABILITIES;
+    snprintf(model_path, sizeof model_path, "%s/loop.safetensors", scratch);
+    snprintf(state_path, sizeof state_path, "%s/loop.trainer.safetensors", scratch);
+    snprintf(bad_path, sizeof bad_path, "%s/no-such-dir/state", scratch);
+    EXPECT_STATUS(temporal_trainer_create(m, &cfg, &t), TEMPORAL_OK);
+    for (i = 0; i < FIRST; i++)
+        EXPECT_STATUS(temporal_trainer_step(t, x, SB, ST, F, lengths, labels, NULL), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_model_save(m, model_path), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_save_state(t, state_path), TEMPORAL_OK);
+    for (i = 0; i < REST; i++)
+        EXPECT_STATUS(temporal_trainer_step(t, x, SB, ST, F, lengths, labels, NULL), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_predict(m, x, SB, ST, F, lengths, &po, p1, SB * C, NULL, 0), TEMPORAL_OK);
+
+    EXPECT_STATUS(temporal_model_load(model_path, NULL, &m2), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_create(m2, &cfg, &t2), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_load_state(t2, state_path), TEMPORAL_OK);
+    for (i = 0; i < REST; i++)
+        EXPECT_STATUS(temporal_trainer_step(t2, x, SB, ST, F, lengths, labels, NULL), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_predict(m2, x, SB, ST, F, lengths, &po, p2, SB * C, NULL, 0), TEMPORAL_OK);
+    CHECK(memcmp(p1, p2, sizeof p1) == 0);
+
+    /* Errors: arguments, handles, a model file is not a trainer state, unwritable and missing
+     * paths. */
+    EXPECT_STATUS(temporal_trainer_save_state(t, NULL), TEMPORAL_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(temporal_trainer_save_state(t, ""), TEMPORAL_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(temporal_trainer_load_state(t, NULL), TEMPORAL_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(temporal_trainer_save_state(0, state_path), TEMPORAL_ERR_BAD_HANDLE);
+    EXPECT_STATUS(temporal_trainer_load_state(m, state_path), TEMPORAL_ERR_BAD_HANDLE);
+    EXPECT_STATUS(temporal_trainer_load_state(t, model_path), TEMPORAL_ERR_FORMAT);
+    EXPECT_STATUS(temporal_trainer_save_state(t, bad_path), TEMPORAL_ERR_IO);
+    EXPECT_STATUS(temporal_trainer_load_state(t, bad_path), TEMPORAL_ERR_IO);
+    EXPECT_STATUS(temporal_trainer_free(t), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_free(t2), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_save_state(t, state_path), TEMPORAL_ERR_BAD_HANDLE);
+    EXPECT_STATUS(temporal_model_free(m), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_model_free(m2), TEMPORAL_OK);
+    printf("trainer state: resumed loop bitwise equal to the uninterrupted one\n");
+}
+
 static void test_trainer_errors(void) {
     float x[SB * ST * F], loss = 0;
     int32_t lengths[SB];
@@ -547,6 +603,7 @@ int main(int argc, char **argv) {
         mkdir(buf, 0755);
     }
     test_trainer();
+    test_trainer_state();
     test_trainer_errors();
     test_ensemble();
     if (temporal_hdf5_available())

@@ -91,6 +91,33 @@ TEST(Train, TrainerStepLearnsAndIsDeterministic) {
     EXPECT_EQ(p1, p2);
 }
 
+TEST(Train, TrainerStateResumesBitwise) {
+    Data d = ramp_data(8, 6, 2, 4);
+    std::string dir = scratch_dir();
+    temporal::TrainConfig cfg;
+    cfg.seed = 11;
+    cfg.lr = 1e-2;
+    temporal::Model m = temporal::Model::create(tiny(), 3);
+    temporal::Trainer tr(m, cfg);
+    for (int i = 0; i < 3; i++) tr.step(d.features(), d.y, d.len);
+    m.save(dir + "/model.safetensors");
+    tr.save_state(dir + "/trainer.safetensors");
+    std::vector<float> rest, resumed;
+    for (int i = 0; i < 4; i++) rest.push_back(tr.step(d.features(), d.y, d.len));
+    temporal::Model m2 = temporal::Model::load(dir + "/model.safetensors");
+    temporal::Trainer tr2(m2, cfg);
+    tr2.load_state(dir + "/trainer.safetensors");
+    for (int i = 0; i < 4; i++) resumed.push_back(tr2.step(d.features(), d.y, d.len));
+    EXPECT_EQ(rest, resumed);
+    EXPECT_EQ(m.predict_proba(d.features(), d.len).scores, m2.predict_proba(d.features(), d.len).scores);
+    try {
+        tr2.load_state(dir + "/model.safetensors");
+        FAIL() << "a model file loaded as a trainer state";
+    } catch (const temporal::Error &e) {
+        EXPECT_EQ(e.status(), TEMPORAL_ERR_FORMAT);
+    }
+}
+
 TEST(Train, TrainerErrors) {
     Data d = ramp_data(8, 6, 2, 1);
     temporal::Model m = temporal::Model::create(tiny(), 1);

@@ -70,6 +70,29 @@ def test_trainer_step_decreases_loss_and_is_deterministic(temporal):
     np.testing.assert_array_equal(p1, p2)
 
 
+def test_trainer_state_resumes_a_custom_loop_bitwise(temporal, tmp_path):
+    x, y, n = ramp_data(8, T=6, min_len=2, seed=3)
+    with temporal.Model.create(TINY, seed=2) as m, temporal.Trainer(m, seed=9, lr=1e-2) as tr:
+        for _ in range(3):
+            tr.step(x, y, lengths=n)
+        m.save(tmp_path / "model.safetensors")
+        tr.save_state(tmp_path / "trainer.safetensors")
+        rest = [tr.step(x, y, lengths=n) for _ in range(4)]
+        want = m.predict_proba(x, n)
+    with temporal.Model.load(tmp_path / "model.safetensors") as m2, temporal.Trainer(m2, seed=9, lr=1e-2) as tr2:
+        tr2.load_state(tmp_path / "trainer.safetensors")
+        assert [tr2.step(x, y, lengths=n) for _ in range(4)] == rest
+        np.testing.assert_array_equal(m2.predict_proba(x, n), want)
+        with pytest.raises(temporal.FormatError):
+            tr2.load_state(tmp_path / "model.safetensors")  # a model file is not a trainer state
+        with pytest.raises(temporal.TemporalIOError):
+            tr2.load_state(tmp_path / "missing")
+        with pytest.raises(temporal.TemporalIOError):
+            tr2.save_state(tmp_path / "no-such-dir" / "state")
+    with pytest.raises(temporal.BadHandleError):
+        tr2.save_state(tmp_path / "after-close")
+
+
 def test_trainer_errors(temporal):
     x, y, n = ramp_data(8, T=6, min_len=2)
     with temporal.Model.create(TINY, seed=1) as m:

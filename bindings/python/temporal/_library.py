@@ -521,6 +521,12 @@ f_trainer_lr = _declare(
     "temporal_trainer_lr", temporal_status, [temporal_trainer, POINTER(c_double)], required=False
 )
 f_trainer_free = _declare("temporal_trainer_free", temporal_status, [temporal_trainer], required=False)
+f_trainer_save_state = _declare(
+    "temporal_trainer_save_state", temporal_status, [temporal_trainer, c_char_p], required=False
+)
+f_trainer_load_state = _declare(
+    "temporal_trainer_load_state", temporal_status, [temporal_trainer, c_char_p], required=False
+)
 
 # void (*temporal_log_fn)(int level, const char *message, void *user)
 LOG_FN = ctypes.CFUNCTYPE(None, c_int, c_char_p, c_void_p)

@@ -231,6 +231,31 @@ class Trainer:
         )
         return float(loss.value)
 
+    def save_state(self, path: PathLike) -> None:
+        """Write the optimizer state (AdamW moments and step, schedule position, dropout stream)
+        to ``path``, atomically. Save the model at the same point (:meth:`Model.save`): a new
+        trainer on the reloaded model that calls :meth:`load_state` continues bitwise as this
+        one would. The trainer's options are not saved.
+
+        Raises:
+            TemporalIOError: ``path`` cannot be written. BadHandleError: the trainer is closed.
+        """
+        _lib.ensure_usable()
+        fn = _lib.require(_lib.f_trainer_save_state, "temporal_trainer_save_state")
+        _lib.check(fn(self._handle, _cpath(path)))
+
+    def load_state(self, path: PathLike) -> None:
+        """Restore what :meth:`save_state` wrote (for this model's parameters; on any error the
+        trainer is unchanged).
+
+        Raises:
+            TemporalIOError: ``path`` cannot be read. FormatError: not a trainer state file, or
+            another model's. BadHandleError: the trainer is closed.
+        """
+        _lib.ensure_usable()
+        fn = _lib.require(_lib.f_trainer_load_state, "temporal_trainer_load_state")
+        _lib.check(fn(self._handle, _cpath(path)))
+
     def close(self) -> None:
         """Release the trainer. Idempotent."""
         if self._closed:
