@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/binary"
 	"math"
+	"os"
 	"testing"
 	"unsafe"
 
@@ -47,7 +48,7 @@ func (s *trainSession) freeAll() {
 }
 
 func (s *trainSession) op() {
-	switch s.r.u8() % 7 {
+	switch s.r.u8() % 8 {
 	case 0:
 		s.trainerCreate()
 	case 1, 2:
@@ -60,6 +61,45 @@ func (s *trainSession) op() {
 		s.free()
 	case 6:
 		s.trainerLR()
+	case 7:
+		s.trainerState()
+	}
+}
+
+// trainerState saves a trainer's state and loads a file back into a trainer: its own state,
+// a model checkpoint (not a trainer state) or fuzzed bytes. A state saved by a live trainer
+// loads back into it.
+func (s *trainSession) trainerState() {
+	th := s.trainer()
+	dir := s.t.TempDir()
+	cpath := func(p string) unsafe.Pointer { return unsafe.Pointer(&append([]byte(p), 0)[0]) }
+	path := dir + "/state.safetensors"
+	st, msg := ccall(tgo_trainer_save_state, th, cpath(path))
+	s.check("trainer_save_state", st, msg, stBadHandle)
+	if (st == stOK) != s.isLiveTrainer(th) {
+		s.t.Fatalf("save_state on trainer %#x (live %v): %d %s", th, s.isLiveTrainer(th), st, msg)
+	}
+	src := path
+	switch s.r.u8() % 3 {
+	case 1:
+		src = dir + "/model.safetensors"
+		if err := os.WriteFile(src, s.ckpt, 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+	case 2:
+		src = dir + "/fuzzed"
+		n := min(int(s.r.u8()), len(s.r.b))
+		junk := s.r.b[:n]
+		s.r.b = s.r.b[n:]
+		if err := os.WriteFile(src, junk, 0o644); err != nil {
+			s.t.Fatal(err)
+		}
+	}
+	target := s.trainer()
+	st, msg = ccall(tgo_trainer_load_state, target, cpath(src))
+	s.check("trainer_load_state", st, msg, stBadHandle, stIO, stFormat)
+	if src == path && target == th && s.isLiveTrainer(th) && st != stOK {
+		s.t.Fatalf("a trainer's own state does not load back: %d %s", st, msg)
 	}
 }
 
