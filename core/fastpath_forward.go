@@ -248,8 +248,9 @@ func linearColumns[T Float](out, in, w, b []T, N, I, O, lo, hi int) {
 //
 // The rows are split into fixed blocks of batchRowBlock rows, and a part is one (product, block)
 // pair: the partition depends only on the shape, so every element is computed by the same call
-// whatever the thread setting, and results never depend on it. Padding rows (past a clip's
-// length) take part; their inputs are kept finite (zero) and their outputs are never read.
+// whatever the thread setting, and results never depend on it. With lengths, the valid rows are
+// gathered first (rowsProduct, runLayer), so padding rows take no part — except in reference
+// padding's attention, where PyTorch itself attends over the zero rows of the LSTM output.
 //
 // Variables only so that tests can force the route on small models (and the A/B benchmark off).
 var (
