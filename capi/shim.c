@@ -320,6 +320,12 @@ temporal_status temporal_trainer_lr(temporal_trainer t, double *lr) {
     return tcapi_finish(tgo_trainer_lr(t, lr, msg, sizeof msg), msg);
 }
 
+temporal_status temporal_trainer_set_class_weights(temporal_trainer t, const float *weights,
+                                                   int32_t n) {
+    char msg[TCAPI_MSG_CAP] = "";
+    return tcapi_finish(tgo_trainer_set_class_weights(t, (float *)weights, n, msg, sizeof msg), msg);
+}
+
 temporal_status temporal_trainer_save_state(temporal_trainer t, const char *path) {
     char msg[TCAPI_MSG_CAP] = "";
     return tcapi_finish(tgo_trainer_save_state(t, (char *)path, msg, sizeof msg), msg);

@@ -84,7 +84,7 @@ func tgo_trainer_create(h C.uint64_t, cfg unsafe.Pointer, out *C.uint64_t, msg *
 			return statusErrf(stUnsupported, "the model is on %s: training runs on the CPU (load the model with device \"cpu\")", e.device)
 		}
 		to := s.run.Trainer
-		to.Loss.Alpha = nil // a trainer has no class weights (documented)
+		to.Loss.Alpha = nil // a trainer starts without class weights (documented; set_class_weights)
 		e.mu.RLock()
 		tr, err := core.NewTrainer(e.model, to)
 		e.mu.RUnlock()
@@ -169,6 +169,30 @@ func tgo_trainer_lr(h C.uint64_t, lr *C.double, msg *C.char, msgCap C.size_t) C.
 		te.mu.Unlock()
 		*lr = C.double(v)
 		return nil
+	})
+}
+
+//export tgo_trainer_set_class_weights
+func tgo_trainer_set_class_weights(h C.uint64_t, weights *C.float, n C.int32_t, msg *C.char, msgCap C.size_t) C.int {
+	return guard("temporal_trainer_set_class_weights", msg, msgCap, func() error {
+		if weights == nil && n != 0 {
+			return statusErrf(stInvalidArgument, "weights is NULL with n = %d (NULL removes the weights: n = 0)", int32(n))
+		}
+		te, err := acquireTrainer(uint64(h))
+		if err != nil {
+			return err
+		}
+		defer te.release()
+		te.mu.Lock()
+		defer te.mu.Unlock()
+		var w []float32
+		if weights != nil {
+			if classes := te.tr.Model.Config().NumClasses; int(n) != classes {
+				return statusErrf(stInvalidArgument, "n = %d class weights for a model of %d classes", int32(n), classes)
+			}
+			w = append(w, unsafe.Slice((*float32)(unsafe.Pointer(weights)), int(n))...) // copied
+		}
+		return te.tr.SetClassWeights(w)
 	})
 }
 

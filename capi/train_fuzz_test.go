@@ -48,7 +48,7 @@ func (s *trainSession) freeAll() {
 }
 
 func (s *trainSession) op() {
-	switch s.r.u8() % 8 {
+	switch s.r.u8() % 9 {
 	case 0:
 		s.trainerCreate()
 	case 1, 2:
@@ -63,6 +63,27 @@ func (s *trainSession) op() {
 		s.trainerLR()
 	case 7:
 		s.trainerState()
+	case 8:
+		s.trainerClassWeights()
+	}
+}
+
+// trainerClassWeights sets fuzzed class weights (any count, any bits, or NULL) on any handle.
+func (s *trainSession) trainerClassWeights() {
+	th := s.trainer()
+	n := int32(s.r.dim() % 8)
+	w := make([]float32, 8)
+	for i := range w {
+		w[i] = math.Float32frombits(uint32(s.r.i32()))
+	}
+	p := unsafe.Pointer(&w[0])
+	if s.r.u8()%4 == 0 {
+		p = nil
+	}
+	st, msg := ccall(tgo_trainer_set_class_weights, th, p, n)
+	s.check("trainer_set_class_weights", st, msg, stInvalidArgument, stBadHandle)
+	if st == stOK && !s.isLiveTrainer(th) {
+		s.t.Fatalf("set_class_weights OK on trainer %#x that is not live", th)
 	}
 }
 

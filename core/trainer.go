@@ -167,6 +167,23 @@ func (t *Trainer) setRNGState(s string) error {
 	return nil
 }
 
+// SetClassWeights sets the loss's class weights α (len = the model's classes; finite, ≥ 0) for
+// later steps, as TrainerOptions.Loss.Alpha does; nil removes them (every class weighs 1). On
+// an invalid vector (KindInvalidArgument) nothing changes. The weights are part of the options:
+// SaveState does not save them.
+func (t *Trainer) SetClassWeights(w []float32) error {
+	o := t.Opts
+	o.Loss.Alpha = nil
+	if w != nil {
+		o.Loss.Alpha = append([]float32(nil), w...)
+	}
+	if err := validateTrainerOptions(o, t.Model.cfg.NumClasses); err != nil {
+		return err
+	}
+	t.Opts = o
+	return nil
+}
+
 // trainerStateFormat marks a SaveState file (a training run's state file has no such key).
 const trainerStateFormat = "libtemporal-trainer-state"
 

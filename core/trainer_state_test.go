@@ -116,3 +116,75 @@ func TestTrainerLoadStateRejectsOtherFiles(t *testing.T) {
 		t.Fatal("a rejected state changed the trainer")
 	}
 }
+
+// Class weights set on a trainer give the steps of a trainer created with them, bitwise; nil
+// goes back to unweighted; invalid vectors are refused and change nothing.
+func TestTrainerSetClassWeights(t *testing.T) {
+	cfg := Config{FeatureDim: 6, HiddenDim: 5, NumLayers: 1, NumHeads: 2, NumClasses: 3, Dropout: 0.4,
+		Bidirectional: true, ClassifierWidths: []int{4}}
+	const B, T = 4, 5
+	rng := rand.New(rand.NewPCG(2, 9))
+	x := make([]float32, B*T*cfg.FeatureDim)
+	for i := range x {
+		x[i] = float32(rng.NormFloat64())
+	}
+	labels := []int64{0, 1, 2, 1}
+	alpha := []float32{0.5, 2, 1.25}
+	run := func(set func(*Trainer), o TrainerOptions) []float32 {
+		m, _ := NewModelInit(cfg, 6)
+		tr, err := NewTrainer(m, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set(tr)
+		var losses []float32
+		for i := 0; i < 3; i++ {
+			l, err := tr.Step(x, B, T, nil, labels)
+			if err != nil {
+				t.Fatal(err)
+			}
+			losses = append(losses, l)
+		}
+		return losses
+	}
+	for _, kind := range []LossKind{LossFocal, LossCrossEntropy} {
+		o := DefaultTrainerOptions()
+		o.Loss.Kind = kind
+		ow := o
+		ow.Loss.Alpha = alpha
+		want := run(func(*Trainer) {}, ow)
+		got := run(func(tr *Trainer) {
+			if err := tr.SetClassWeights(alpha); err != nil {
+				t.Fatal(err)
+			}
+		}, o)
+		plain := run(func(*Trainer) {}, o)
+		back := run(func(tr *Trainer) {
+			if err := tr.SetClassWeights(alpha); err != nil {
+				t.Fatal(err)
+			}
+			if err := tr.SetClassWeights(nil); err != nil {
+				t.Fatal(err)
+			}
+		}, o)
+		for i := range want {
+			if math.Float32bits(got[i]) != math.Float32bits(want[i]) || math.Float32bits(back[i]) != math.Float32bits(plain[i]) {
+				t.Fatalf("loss %v: step %d: set %v, created with %v; reset %v, unweighted %v", kind, i, got[i], want[i], back[i], plain[i])
+			}
+		}
+		if got[0] == plain[0] {
+			t.Fatalf("loss %v: the weights change nothing: the test cannot tell", kind)
+		}
+	}
+	m, _ := NewModelInit(cfg, 6)
+	tr, _ := NewTrainer(m, DefaultTrainerOptions())
+	for _, bad := range [][]float32{{1, 1}, {1, 1, 1, 1}, {1, float32(math.NaN()), 1}, {1, -1, 1},
+		{1, float32(math.Inf(1)), 1}} {
+		if err := tr.SetClassWeights(bad); KindOf(err) != KindInvalidArgument {
+			t.Errorf("class weights %v: %v, want an invalid-argument error", bad, err)
+		}
+	}
+	if tr.Opts.Loss.Alpha != nil {
+		t.Fatal("a refused weight vector was kept")
+	}
+}

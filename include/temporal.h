@@ -684,7 +684,8 @@ typedef uint64_t temporal_trainer;
 
 /* Creates a trainer for model m (which must be on the CPU). It uses cfg's lr, weight_decay,
  * seed (its dropout stream), padding, loss, gamma, label_smoothing, dropout and clip_norm; the
- * (train) fields are ignored; the loss has no class weights. The trainer keeps the model alive
+ * (train) fields are ignored; the loss starts without class weights
+ * (temporal_trainer_set_class_weights sets them). The trainer keeps the model alive
  * (freeing m's handle does not end the trainer). The AdamW moments start at zero.
  *   TEMPORAL_ERR_INVALID_ARGUMENT  out NULL; cfg->struct_size too small; a field out of range
  *   TEMPORAL_ERR_BAD_HANDLE        m is 0, freed or never issued
@@ -716,6 +717,19 @@ temporal_status temporal_trainer_step(temporal_trainer t, const float *features,
  *   TEMPORAL_ERR_BAD_HANDLE        t is 0, freed or never issued
  *   TEMPORAL_ERR_INTERNAL          unmapped lr memory */
 temporal_status temporal_trainer_lr(temporal_trainer t, double *lr);
+
+/* Sets the loss's class weights for the trainer's later steps (the trainer starts without: every
+ * class weighs 1). weights: n = num_classes values, finite and >= 0; weights NULL with n = 0
+ * removes them. The weights are copied. Waits for a running step. They are not part of
+ * temporal_trainer_save_state's file (set them again on a resumed trainer).
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  n differs from the model's num_classes (or weights NULL with
+ *                                  n != 0); a weight NaN, infinite or negative
+ *   TEMPORAL_ERR_BAD_HANDLE        t is 0, freed or never issued
+ *   TEMPORAL_ERR_INTERNAL          unmapped weights memory; a bug
+ * With cross-entropy, a batch whose labels all weigh 0 makes temporal_trainer_step fail with
+ * TEMPORAL_ERR_INVALID_ARGUMENT. */
+temporal_status temporal_trainer_set_class_weights(temporal_trainer t, const float *weights,
+                                                   int32_t n);
 
 /* Writes the trainer's optimizer state to path, atomically (safetensors): both AdamW moments of
  * every parameter, AdamW's step count, the schedule's position and the dropout stream. Save the

@@ -568,6 +568,15 @@ public:
         return v;
     }
 
+    // Class weights of the loss for later steps (num_classes values, finite, >= 0); an empty
+    // span removes them. Not part of save_state.
+    void set_class_weights(Span<const float> weights) {
+        if (weights.size() > static_cast<std::size_t>(INT32_MAX))
+            throw Error(TEMPORAL_ERR_INVALID_ARGUMENT, "too many class weights");
+        detail::check(temporal_trainer_set_class_weights(h_, weights.size() ? weights.data() : nullptr,
+                                                         static_cast<std::int32_t>(weights.size())));
+    }
+
     // The optimizer state (AdamW moments and step, schedule position, dropout stream), written
     // atomically; with the model saved at the same point, a new trainer on the reloaded model
     // that calls load_state continues bitwise as this one would.

@@ -185,6 +185,50 @@ static void test_trainer_state(void) {
     printf("trainer state: resumed loop bitwise equal to the uninterrupted one\n");
 }
 
+/* Class weights: a weighted step's loss differs from the unweighted one on the same model and
+ * batch; NULL removes them; bad vectors are refused. */
+static void test_trainer_class_weights(void) {
+    float x[SB * ST * F], plain = 0, weighted = 0, again = 0;
+    int32_t lengths[SB];
+    int64_t labels[SB];
+    const float w[C] = {0.25f, 3.0f};
+    const float bad_neg[C] = {1.0f, -1.0f};
+    float bad_nan[C] = {1.0f, 1.0f};
+    temporal_train_config cfg = temporal_train_config_default();
+    temporal_model m1 = tiny_model(8), m2 = tiny_model(8), m3 = tiny_model(8);
+    temporal_trainer t1 = 0, t2 = 0, t3 = 0;
+    rng_state = 4242;
+    make_batch(x, lengths, labels, SB, ST, 2);
+    cfg.dropout = 0;
+    bad_nan[1] = NAN;
+    EXPECT_STATUS(temporal_trainer_create(m1, &cfg, &t1), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_create(m2, &cfg, &t2), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_create(m3, &cfg, &t3), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_set_class_weights(t2, w, C), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_set_class_weights(t3, w, C), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_set_class_weights(t3, NULL, 0), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_step(t1, x, SB, ST, F, lengths, labels, &plain), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_step(t2, x, SB, ST, F, lengths, labels, &weighted), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_step(t3, x, SB, ST, F, lengths, labels, &again), TEMPORAL_OK);
+    CHECK(isfinite(weighted) && weighted != plain);
+    CHECK(memcmp(&again, &plain, sizeof plain) == 0);
+    EXPECT_STATUS(temporal_trainer_set_class_weights(t1, w, C + 1), TEMPORAL_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(temporal_trainer_set_class_weights(t1, w, -1), TEMPORAL_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(temporal_trainer_set_class_weights(t1, NULL, C), TEMPORAL_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(temporal_trainer_set_class_weights(t1, bad_neg, C), TEMPORAL_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(temporal_trainer_set_class_weights(t1, bad_nan, C), TEMPORAL_ERR_INVALID_ARGUMENT);
+    EXPECT_STATUS(temporal_trainer_set_class_weights(0, w, C), TEMPORAL_ERR_BAD_HANDLE);
+    EXPECT_STATUS(temporal_trainer_set_class_weights(m1, w, C), TEMPORAL_ERR_BAD_HANDLE);
+    EXPECT_STATUS(temporal_trainer_free(t1), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_free(t2), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_free(t3), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_trainer_set_class_weights(t1, w, C), TEMPORAL_ERR_BAD_HANDLE);
+    EXPECT_STATUS(temporal_model_free(m1), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_model_free(m2), TEMPORAL_OK);
+    EXPECT_STATUS(temporal_model_free(m3), TEMPORAL_OK);
+    printf("trainer class weights: loss %.5f unweighted, %.5f weighted\n", plain, weighted);
+}
+
 static void test_trainer_errors(void) {
     float x[SB * ST * F], loss = 0;
     int32_t lengths[SB];
@@ -604,6 +648,7 @@ int main(int argc, char **argv) {
     }
     test_trainer();
     test_trainer_state();
+    test_trainer_class_weights();
     test_trainer_errors();
     test_ensemble();
     if (temporal_hdf5_available())

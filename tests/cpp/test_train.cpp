@@ -118,6 +118,31 @@ TEST(Train, TrainerStateResumesBitwise) {
     }
 }
 
+TEST(Train, TrainerClassWeights) {
+    Data d = ramp_data(8, 6, 2, 2);
+    temporal::TrainConfig cfg;
+    cfg.dropout = false;
+    auto first_loss = [&](std::vector<float> w, bool reset) {
+        temporal::Model m = temporal::Model::create(tiny(), 5);
+        temporal::Trainer tr(m, cfg);
+        if (!w.empty()) tr.set_class_weights(w);
+        if (reset) tr.set_class_weights({});
+        return tr.step(d.features(), d.y, d.len);
+    };
+    float plain = first_loss({}, false);
+    EXPECT_NE(first_loss({0.25f, 3.0f}, false), plain);
+    EXPECT_EQ(first_loss({0.25f, 3.0f}, true), plain);
+    temporal::Model m = temporal::Model::create(tiny(), 5);
+    temporal::Trainer tr(m, cfg);
+    std::vector<float> wrong_count{1.0f, 1.0f, 1.0f};
+    try {
+        tr.set_class_weights(wrong_count);
+        FAIL() << "three weights accepted for two classes";
+    } catch (const temporal::Error &e) {
+        EXPECT_EQ(e.status(), TEMPORAL_ERR_INVALID_ARGUMENT);
+    }
+}
+
 TEST(Train, TrainerErrors) {
     Data d = ramp_data(8, 6, 2, 1);
     temporal::Model m = temporal::Model::create(tiny(), 1);

@@ -93,6 +93,27 @@ def test_trainer_state_resumes_a_custom_loop_bitwise(temporal, tmp_path):
         tr2.save_state(tmp_path / "after-close")
 
 
+def test_trainer_class_weights(temporal):
+    x, y, n = ramp_data(8, T=6, min_len=2, seed=4)
+
+    def first_loss(weights=None, reset=False):
+        with temporal.Model.create(TINY, seed=5) as m, temporal.Trainer(m, seed=1, dropout=False) as tr:
+            if weights is not None:
+                tr.set_class_weights(weights)
+            if reset:
+                tr.set_class_weights(None)
+            return tr.step(x, y, lengths=n)
+
+    plain = first_loss()
+    weighted = first_loss([0.25, 3.0])
+    assert math.isfinite(weighted) and weighted != plain
+    assert first_loss([0.25, 3.0], reset=True) == plain
+    with temporal.Model.create(TINY, seed=5) as m, temporal.Trainer(m) as tr:
+        for bad in ([1.0], [1.0, 1.0, 1.0], [1.0, -1.0], [1.0, float("nan")], [], [[1.0, 2.0]] * 2):
+            with pytest.raises(temporal.InvalidArgumentError):
+                tr.set_class_weights(bad)
+
+
 def test_trainer_errors(temporal):
     x, y, n = ramp_data(8, T=6, min_len=2)
     with temporal.Model.create(TINY, seed=1) as m:

@@ -521,6 +521,9 @@ f_trainer_lr = _declare(
     "temporal_trainer_lr", temporal_status, [temporal_trainer, POINTER(c_double)], required=False
 )
 f_trainer_free = _declare("temporal_trainer_free", temporal_status, [temporal_trainer], required=False)
+f_trainer_set_class_weights = _declare(
+    "temporal_trainer_set_class_weights", temporal_status, [temporal_trainer, c_void_p, c_int32], required=False
+)
 f_trainer_save_state = _declare(
     "temporal_trainer_save_state", temporal_status, [temporal_trainer, c_char_p], required=False
 )

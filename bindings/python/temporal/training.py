@@ -231,6 +231,24 @@ class Trainer:
         )
         return float(loss.value)
 
+    def set_class_weights(self, weights: Optional[Sequence[float]]) -> None:
+        """Class weights α of the loss for later steps (one per class, finite, ≥ 0); ``None``
+        removes them (every class weighs 1). Not part of :meth:`save_state`.
+
+        Raises:
+            InvalidArgumentError: wrong count, or a weight NaN, infinite or negative.
+            BadHandleError: the trainer is closed.
+        """
+        _lib.ensure_usable()
+        fn = _lib.require(_lib.f_trainer_set_class_weights, "temporal_trainer_set_class_weights")
+        if weights is None:
+            _lib.check(fn(self._handle, None, 0))
+            return
+        w = np.ascontiguousarray(np.asarray(weights, dtype=np.float64).reshape(-1).astype(np.float32))
+        if w.size == 0 or w.size > 2**31 - 1:
+            raise InvalidArgumentError(errors.ERR_INVALID_ARGUMENT, f"{w.size} class weights")
+        _lib.check(fn(self._handle, w.ctypes.data, int(w.size)))
+
     def save_state(self, path: PathLike) -> None:
         """Write the optimizer state (AdamW moments and step, schedule position, dropout stream)
         to ``path``, atomically. Save the model at the same point (:meth:`Model.save`): a new
