@@ -159,8 +159,10 @@ def _prepare_labels(labels: Any, batch: int) -> np.ndarray:
 
 class Trainer:
     """Optimizer steps of the reference recipe on a model, for custom training loops: loss
-    (focal or cross-entropy, no class weights), gradient clipping, AdamW and the per-step cosine
-    schedule (DESIGN §3). Options as :func:`train` (the train-only ones are ignored)::
+    (focal or cross-entropy; class weights via :meth:`set_class_weights`), gradient clipping,
+    AdamW and the per-step cosine schedule (DESIGN §3); :meth:`save_state` / :meth:`load_state`
+    checkpoint the optimizer for resuming. Options as :func:`train` (the train-only ones are
+    ignored)::
 
         with temporal.Trainer(model, lr=1e-3, dropout=False) as tr:
             for x, y, n in batches:
