@@ -64,10 +64,19 @@ func mhaHeads[T Float](r, D, heads int, qkv, probs, ctx []T, dr *dropper, p floa
 // scratch.
 func mhaBackward[T Float](w, gw mhaWeights[T], dx, dout, x []T, r, D, heads int, qkv, probs, ctx []T,
 	dr *dropper, p float64, pdrop, pmask []T, dctx, dqkv, dp []T) {
-	hd := D / heads
 	dctx = dctx[:r*D]
 	clear(dctx)
 	linearBackward(dctx, gw.outW, gw.outB, dout, ctx, w.outW, r, D, D)
+	mhaCoreBackward(dqkv, dctx, r, D, heads, qkv, probs, dr, p, pdrop, pmask, dp)
+	linearBackward(dx, gw.inW, gw.inB, dqkv, x, w.inW, r, D, 3*D)
+}
+
+// mhaCoreBackward is mhaBackward between the two Linear layers for one clip: from dctx [r, D]
+// (ld D) it writes dqkv [r, 3D], the gradient of the in_proj output (q's part already divided
+// by √head_dim). dp [r, r] is scratch.
+func mhaCoreBackward[T Float](dqkv, dctx []T, r, D, heads int, qkv, probs []T, dr *dropper, p float64,
+	pdrop, pmask, dp []T) {
+	hd := D / heads
 	for hh := 0; hh < heads; hh++ {
 		pr := probs[hh*r*r : (hh+1)*r*r]
 		used := pr
@@ -97,5 +106,4 @@ func mhaBackward[T Float](w, gw mhaWeights[T], dx, dout, x []T, r, D, heads int,
 			dq[j] /= sq
 		}
 	}
-	linearBackward(dx, gw.inW, gw.inB, dqkv, x, w.inW, r, D, 3*D)
 }

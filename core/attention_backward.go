@@ -1,7 +1,5 @@
 package core
 
-import "math"
-
 // Steps 4–3 of the backward (attention pooling, attention_norm and the residual, self-attention)
 // for the whole batch. The per-clip work that does not touch a large weight stays per clip
 // (pooling's score and LayerNorm backward, attention_norm, the attention core over heads); the
@@ -46,72 +44,6 @@ func linearBackwardRows[T Float](c *poolCall, j *gemmPairJob[T], dIn, dW, dB, dO
 	for n := 0; n < N; n++ {
 		for o, v := range dOut[n*O : n*O+O] {
 			dB[o] += v
-		}
-	}
-}
-
-// poolingBackwardScores is poolingBackward up to the first Linear: it adds the pooled sum's
-// gradient to dx [r, D] and writes dpre [r, P], the gradient of attention_pooling.0's output,
-// accumulating the gradients of the later layers (LayerNorm, Linear 4) into gw. dhid [r, P] is
-// scratch.
-func poolingBackwardScores[T Float](w, gw poolingWeights[T], dx, dpooled, x []T, r, D, P int, a poolingBuffers[T],
-	dr *dropper, p float64, dhid, dpre []T) {
-	ds := dpre[:r] // the score gradients borrow dpre until it is written
-	for t := 0; t < r; t++ {
-		row, drow := x[t*D:t*D+D], dx[t*D:t*D+D]
-		wt := a.weights[t]
-		var s T
-		for j, v := range row {
-			s += dpooled[j] * v
-			drow[j] += wt * dpooled[j]
-		}
-		ds[t] = s
-	}
-	softmaxBackward(ds, a.weights[:r])
-	h := a.hid[:r*P]
-	if dr.on(p) {
-		h = a.hdrop[:r*P]
-	}
-	dhid = dhid[:r*P]
-	clear(dhid)
-	linearBackward(dhid, gw.w4, gw.b4, ds, h, w.w4, r, P, 1)
-	dropoutBackward(dr, p, dhid, a.hmask)
-	tanhBackward(dhid, a.hid)
-	dpre = dpre[:r*P]
-	clear(dpre)
-	layerNormBackward(dpre, gw.lnW, gw.lnB, dhid, a.pre, w.lnW, a.lnMean, a.lnRstd, r, P)
-}
-
-// mhaCoreBackward is mhaBackward between the two Linear layers for one clip: from dctx [r, D]
-// (ld D) it writes dqkv [r, 3D], the gradient of the in_proj output (q's part already divided
-// by √head_dim). dp [r, r] is scratch.
-func mhaCoreBackward[T Float](dqkv, dctx []T, r, D, heads int, qkv, probs []T, dr *dropper, p float64,
-	pdrop, pmask, dp []T) {
-	hd := D / heads
-	for hh := 0; hh < heads; hh++ {
-		pr := probs[hh*r*r : (hh+1)*r*r]
-		used := pr
-		if dr.on(p) {
-			used = pdrop[hh*r*r : (hh+1)*r*r]
-		}
-		q, k, v := qkv[hh*hd:], qkv[D+hh*hd:], qkv[2*D+hh*hd:]
-		dc := dctx[hh*hd:]
-		gemm(false, true, r, r, hd, 1, dc, D, v, 3*D, 0, dp, r)
-		gemm(true, false, r, hd, r, 1, used, r, dc, D, 0, dqkv[2*D+hh*hd:], 3*D)
-		if dr.on(p) {
-			dropoutBackward(dr, p, dp[:r*r], pmask[hh*r*r:(hh+1)*r*r])
-		}
-		for i := 0; i < r; i++ {
-			softmaxBackward(dp[i*r:i*r+r], pr[i*r:i*r+r])
-		}
-		gemm(false, false, r, hd, r, 1, dp, r, k, 3*D, 0, dqkv[hh*hd:], 3*D)
-		gemm(true, false, r, hd, r, 1, dp, r, q, 3*D, 0, dqkv[D+hh*hd:], 3*D)
-	}
-	sq := T(math.Sqrt(float64(hd)))
-	for i := 0; i < r; i++ {
-		dq := dqkv[i*3*D : i*3*D+D]
-		for j := range dq {
-			dq[j] /= sq
 		}
 	}
 }

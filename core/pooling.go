@@ -48,8 +48,18 @@ func poolingAfterLinear[T Float](w poolingWeights[T], x []T, r, D, P int, a pool
 // dpooled [D]. dhid, dpre [r, P] are scratch.
 func poolingBackward[T Float](w, gw poolingWeights[T], dx, dpooled, x []T, r, D, P int, a poolingBuffers[T],
 	dr *dropper, p float64, dhid, dpre []T) {
+	poolingBackwardScores(w, gw, dx, dpooled, x, r, D, P, a, dr, p, dhid, dpre)
+	linearBackward(dx, gw.w0, gw.b0, dpre[:r*P], x, w.w0, r, D, P)
+}
+
+// poolingBackwardScores is poolingBackward up to the first Linear: it adds the pooled sum's
+// gradient to dx [r, D] and writes dpre [r, P], the gradient of attention_pooling.0's output,
+// accumulating the gradients of the later layers (LayerNorm, Linear 4) into gw. dhid [r, P] is
+// scratch.
+func poolingBackwardScores[T Float](w, gw poolingWeights[T], dx, dpooled, x []T, r, D, P int, a poolingBuffers[T],
+	dr *dropper, p float64, dhid, dpre []T) {
 	// pooled = Σ_t w_t x_t: dw_t = dpooled · x_t, dx_t += w_t · dpooled. The score gradients
-	// ds [r] borrow dpre's first r values until dpre itself is needed.
+	// ds [r] borrow dpre's first r values until dpre itself is written.
 	ds := dpre[:r]
 	for t := 0; t < r; t++ {
 		row, drow := x[t*D:t*D+D], dx[t*D:t*D+D]
@@ -74,5 +84,4 @@ func poolingBackward[T Float](w, gw poolingWeights[T], dx, dpooled, x []T, r, D,
 	dpre = dpre[:r*P]
 	clear(dpre)
 	layerNormBackward(dpre, gw.lnW, gw.lnB, dhid, a.pre, w.lnW, a.lnMean, a.lnRstd, r, P)
-	linearBackward(dx, gw.w0, gw.b0, dpre, x, w.w0, r, D, P)
 }
