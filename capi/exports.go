@@ -64,12 +64,9 @@ func tgo_model_load(path *C.char, opt unsafe.Pointer, out *C.uint64_t, msg *C.ch
 			return statusErrf(stInvalidArgument, "out is NULL")
 		}
 		setOut(out, 0)
-		if path == nil {
-			return statusErrf(stInvalidArgument, "path is NULL")
-		}
-		p := C.GoString(path)
-		if p == "" {
-			return statusErrf(stInvalidArgument, "path is empty")
+		p, err := goPath(path, "path")
+		if err != nil {
+			return err
 		}
 		o, err := readLoadOptions(opt)
 		if err != nil {
@@ -138,12 +135,9 @@ func tgo_model_load_memory(data unsafe.Pointer, n C.size_t, opt unsafe.Pointer, 
 //export tgo_model_save
 func tgo_model_save(h C.uint64_t, path *C.char, msg *C.char, msgCap C.size_t) C.int {
 	return guard("temporal_model_save", msg, msgCap, func() error {
-		if path == nil {
-			return statusErrf(stInvalidArgument, "path is NULL")
-		}
-		p := C.GoString(path)
-		if p == "" {
-			return statusErrf(stInvalidArgument, "path is empty")
+		p, err := goPath(path, "path")
+		if err != nil {
+			return err
 		}
 		e, err := acquire(uint64(h))
 		if err != nil {

@@ -159,16 +159,10 @@ func tgo_trainer_lr(h C.uint64_t, lr *C.double, msg *C.char, msgCap C.size_t) C.
 		if lr == nil {
 			return statusErrf(stInvalidArgument, "lr is NULL")
 		}
-		te, err := acquireTrainer(uint64(h))
-		if err != nil {
-			return err
-		}
-		defer te.release()
-		te.mu.Lock()
-		v := te.tr.LR()
-		te.mu.Unlock()
-		*lr = C.double(v)
-		return nil
+		return withTrainer(h, func(tr *core.Trainer) error {
+			*lr = C.double(tr.LR())
+			return nil
+		})
 	})
 }
 
@@ -178,47 +172,44 @@ func tgo_trainer_set_class_weights(h C.uint64_t, weights *C.float, n C.int32_t, 
 		if weights == nil && n != 0 {
 			return statusErrf(stInvalidArgument, "weights is NULL with n = %d (NULL removes the weights: n = 0)", int32(n))
 		}
-		te, err := acquireTrainer(uint64(h))
-		if err != nil {
-			return err
-		}
-		defer te.release()
-		te.mu.Lock()
-		defer te.mu.Unlock()
-		var w []float32
-		if weights != nil {
-			if classes := te.tr.Model.Config().NumClasses; int(n) != classes {
-				return statusErrf(stInvalidArgument, "n = %d class weights for a model of %d classes", int32(n), classes)
+		return withTrainer(h, func(tr *core.Trainer) error {
+			var w []float32
+			if weights != nil {
+				if classes := tr.Model.Config().NumClasses; int(n) != classes {
+					return statusErrf(stInvalidArgument, "n = %d class weights for a model of %d classes", int32(n), classes)
+				}
+				w = append(w, unsafe.Slice((*float32)(unsafe.Pointer(weights)), int(n))...) // copied
 			}
-			w = append(w, unsafe.Slice((*float32)(unsafe.Pointer(weights)), int(n))...) // copied
-		}
-		return te.tr.SetClassWeights(w)
+			return tr.SetClassWeights(w)
+		})
 	})
 }
 
 //export tgo_trainer_save_state
 func tgo_trainer_save_state(h C.uint64_t, path *C.char, msg *C.char, msgCap C.size_t) C.int {
 	return guard("temporal_trainer_save_state", msg, msgCap, func() error {
-		return withTrainerPath(h, path, func(tr *core.Trainer, p string) error { return tr.SaveState(p) })
+		p, err := goPath(path, "path")
+		if err != nil {
+			return err
+		}
+		return withTrainer(h, func(tr *core.Trainer) error { return tr.SaveState(p) })
 	})
 }
 
 //export tgo_trainer_load_state
 func tgo_trainer_load_state(h C.uint64_t, path *C.char, msg *C.char, msgCap C.size_t) C.int {
 	return guard("temporal_trainer_load_state", msg, msgCap, func() error {
-		return withTrainerPath(h, path, func(tr *core.Trainer, p string) error { return tr.LoadState(p) })
+		p, err := goPath(path, "path")
+		if err != nil {
+			return err
+		}
+		return withTrainer(h, func(tr *core.Trainer) error { return tr.LoadState(p) })
 	})
 }
 
-// withTrainerPath runs f on the trainer of handle h with a checked path, steps on it held off.
-func withTrainerPath(h C.uint64_t, path *C.char, f func(*core.Trainer, string) error) error {
-	if path == nil {
-		return statusErrf(stInvalidArgument, "path is NULL")
-	}
-	p := C.GoString(path)
-	if p == "" {
-		return statusErrf(stInvalidArgument, "path is empty")
-	}
+// withTrainer runs f on the trainer of handle h, holding a reference and its lock (steps on the
+// trainer wait; core.Trainer is not safe for concurrent use).
+func withTrainer(h C.uint64_t, f func(*core.Trainer) error) error {
 	te, err := acquireTrainer(uint64(h))
 	if err != nil {
 		return err
@@ -226,7 +217,7 @@ func withTrainerPath(h C.uint64_t, path *C.char, f func(*core.Trainer, string) e
 	defer te.release()
 	te.mu.Lock()
 	defer te.mu.Unlock()
-	return f(te.tr, p)
+	return f(te.tr)
 }
 
 //export tgo_trainer_free

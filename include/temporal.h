@@ -315,7 +315,8 @@ temporal_status temporal_model_create(const temporal_model_config *cfg, uint64_t
 /* Loads a safetensors checkpoint (ours, or a PyTorch state_dict saved with safetensors) onto a
  * device (NULL: "cpu"). Heads come from the file's metadata, else 12; use temporal_model_load_ex
  * to override. *out is set to 0 on failure (when out is not NULL).
- *   TEMPORAL_ERR_INVALID_ARGUMENT  path or out NULL; path empty; unknown device string
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  path or out NULL; path empty or over 64 KiB; unknown device
+ *                                  string
  *   TEMPORAL_ERR_IO                path missing, unreadable, or not a regular file (a directory)
  *   TEMPORAL_ERR_FORMAT            not a valid checkpoint: truncated, corrupt header, wrong tensor
  *                                  names/shapes/dtype, checksum mismatch
@@ -349,7 +350,7 @@ temporal_status temporal_model_load_memory_ex(const void *data, size_t len,
 /* Writes the model to path as a safetensors checkpoint (config and class names in metadata),
  * atomically: a temporary file in the same directory, then rename. Waits for predicts running
  * on this model.
- *   TEMPORAL_ERR_INVALID_ARGUMENT  path NULL or empty
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  path NULL, empty or over 64 KiB
  *   TEMPORAL_ERR_BAD_HANDLE        m is 0, freed or never issued
  *   TEMPORAL_ERR_IO                cannot write (missing directory, permissions, disk full,
  *                                  path is a directory)
@@ -736,7 +737,7 @@ temporal_status temporal_trainer_set_class_weights(temporal_trainer t, const flo
  * model at the same point (temporal_model_save) to resume a custom training loop later: a new
  * trainer on the reloaded model that loads this state (temporal_trainer_load_state) continues
  * bitwise as this one would. The trainer's configuration is not saved. Waits for a running step.
- *   TEMPORAL_ERR_INVALID_ARGUMENT  path NULL or empty
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  path NULL, empty or over 64 KiB
  *   TEMPORAL_ERR_BAD_HANDLE        t is 0, freed or never issued
  *   TEMPORAL_ERR_IO                path cannot be written (an existing file is left intact)
  *   TEMPORAL_ERR_INTERNAL          unmapped path memory; a bug */
@@ -745,7 +746,7 @@ temporal_status temporal_trainer_save_state(temporal_trainer t, const char *path
 /* Restores the state temporal_trainer_save_state wrote into t. The file must hold the moments of
  * exactly t's model's parameters; on any error the trainer is unchanged. Waits for a running
  * step.
- *   TEMPORAL_ERR_INVALID_ARGUMENT  path NULL or empty
+ *   TEMPORAL_ERR_INVALID_ARGUMENT  path NULL, empty or over 64 KiB
  *   TEMPORAL_ERR_BAD_HANDLE        t is 0, freed or never issued
  *   TEMPORAL_ERR_IO                path cannot be read
  *   TEMPORAL_ERR_FORMAT            not a trainer state file, another model's state, or damaged
